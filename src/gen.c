@@ -1,0 +1,319 @@
+/* gen.c — deterministic input buffers for a case. See fasv/gen.h.
+ *
+ * Every row of every tensor draws from its own random stream, keyed by
+ * (seed, tensor, row index), so the bytes never depend on generation order,
+ * thread count or host. Values are computed in double with integer-derived
+ * randomness and correctly rounded conversions only (no libm transcendental
+ * calls, no FMA contraction), which makes them identical on every IEEE host.
+ */
+#include "fasv/gen.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fasv/rng.h"
+
+#define F16_MAX 65504.0
+
+static double unif(fasv_rng *r, double lo, double hi) { return lo + (hi - lo) * fasv_rng_unit(r); }
+
+/* N(0,1) approximated by the Irwin-Hall sum of 12 uniforms: bounded to
+ * [-6, 6], variance exactly 1, and free of transcendental functions. */
+static double normal(fasv_rng *r) {
+    double s = 0;
+    for (int i = 0; i < 12; i++) s += fasv_rng_unit(r);
+    return s - 6.0;
+}
+
+/* Adversarial row modes for q, k and v. */
+enum { ADV_PLAIN, ADV_BIG_SAME_SIGN, ADV_NEAR_LIMIT, ADV_TINY, ADV_RAW_BLOCKS, ADV_NMODES };
+
+static int adv_mode(fasv_rng *r, fasv_type t, fasv_tid id) {
+    int roll = (int)fasv_rng_below(r, 100);
+    if (roll < 30) return ADV_PLAIN;
+    if (roll < 65) return ADV_BIG_SAME_SIGN;
+    if (roll < 80) return (id == FASV_Q || t == FASV_TYPE_F16 || t == FASV_TYPE_BF16 || t == FASV_TYPE_F32) ? ADV_NEAR_LIMIT : ADV_BIG_SAME_SIGN;
+    if (roll < 90) return ADV_TINY;
+    return fasv_type_get(t)->is_quant ? ADV_RAW_BLOCKS : ADV_PLAIN;
+}
+
+/* A random f16 bit pattern for a block scale, finite, in [2^-14, 2^8]. */
+static uint16_t rand_scale(fasv_rng *r) {
+    int e = (int)fasv_rng_range(r, 1, 23); /* biased exponent 1..23: 2^-14 .. 2^8 */
+    uint16_t man = (uint16_t)fasv_rng_below(r, 1024);
+    uint16_t sign = (uint16_t)(fasv_rng_chance(r, 20) ? 0x8000u : 0);
+    return (uint16_t)(sign | (e << 10) | man);
+}
+
+/* Raw quantized blocks: every code point of the format (q8_0's -128 too,
+ * which ggml's own quantizer never emits), scales over a wide range, and
+ * occasionally a zero scale. */
+static void raw_blocks(fasv_rng *r, fasv_type t, uint8_t *row, int64_t n) {
+    const fasv_type_info *ti = fasv_type_get(t);
+    for (int64_t b = 0; b < n / 32; b++) {
+        uint8_t *p = row + b * ti->block_bytes;
+        for (int i = 0; i < ti->block_bytes; i++) p[i] = (uint8_t)fasv_rng_below(r, 256);
+        fasv_wr16(p, fasv_rng_chance(r, 5) ? 0 : rand_scale(r));
+        if (t == FASV_TYPE_Q4_1 || t == FASV_TYPE_Q5_1) fasv_wr16(p + 2, rand_scale(r));
+    }
+}
+
+static void gen_qkv_row(fasv_rng *r, const fasv_case *c, fasv_tid id, uint8_t *row, float *tmp) {
+    const fasv_tensor *t = &c->node.t[id];
+    int64_t n = t->ne[0];
+    switch (c->dist) {
+    case FASV_DIST_UNIFORM:
+        for (int64_t i = 0; i < n; i++) tmp[i] = (float)unif(r, -1.0, 1.0);
+        break;
+    case FASV_DIST_NORMAL:
+        for (int64_t i = 0; i < n; i++) tmp[i] = (float)normal(r);
+        break;
+    default: {
+        int mode = adv_mode(r, t->type, id);
+        double sign = fasv_rng_chance(r, 50) ? 1.0 : -1.0;
+        switch (mode) {
+        case ADV_BIG_SAME_SIGN:
+            /* |q.k| far above the f16 maximum before scaling */
+            for (int64_t i = 0; i < n; i++) tmp[i] = (float)(sign * unif(r, 16.0, 48.0));
+            break;
+        case ADV_NEAR_LIMIT:
+            /* near the f16 limit: every exact logit still fits in f32 */
+            for (int64_t i = 0; i < n; i++) {
+                double m = id == FASV_Q ? unif(r, 64.0, 256.0) : unif(r, 0.5 * F16_MAX, F16_MAX);
+                tmp[i] = (float)((fasv_rng_chance(r, 50) ? 1.0 : -1.0) * m);
+            }
+            break;
+        case ADV_TINY:
+            /* f16 subnormals and values that underflow careless products */
+            for (int64_t i = 0; i < n; i++) tmp[i] = (float)(unif(r, -1.0, 1.0) * 0x1p-20);
+            break;
+        case ADV_RAW_BLOCKS:
+            raw_blocks(r, t->type, row, n);
+            return;
+        default:
+            for (int64_t i = 0; i < n; i++) tmp[i] = (float)unif(r, -1.0, 1.0);
+            break;
+        }
+    }
+    }
+    fasv_quant_row(t->type, tmp, row, n);
+}
+
+static void gen_mask_row(fasv_rng *r, const fasv_case *c, uint8_t *row) {
+    int64_t n = c->node.mask.ne[0];
+    const uint16_t NEG_INF = 0xFC00u;
+    if (c->dist != FASV_DIST_ADVERSARIAL) {
+        for (int64_t i = 0; i < n; i++) {
+            int roll = (int)fasv_rng_below(r, 100);
+            double v = roll < 65 ? 0.0 : roll < 90 ? (c->dist == FASV_DIST_NORMAL ? normal(r) : unif(r, -1.0, 0.0)) : -INFINITY;
+            fasv_wr16(row + 2 * i, v == -INFINITY ? NEG_INF : fasv_f32_to_f16((float)v));
+        }
+        /* never a fully masked row outside the adversarial mix */
+        int any = 0;
+        for (int64_t i = 0; i < n; i++) any |= fasv_rd16(row + 2 * i) != NEG_INF;
+        if (!any) fasv_wr16(row + 2 * fasv_rng_below(r, (uint64_t)n), 0);
+        return;
+    }
+    int roll = (int)fasv_rng_below(r, 100);
+    if (roll < 10) { /* fully masked row */
+        for (int64_t i = 0; i < n; i++) fasv_wr16(row + 2 * i, NEG_INF);
+        return;
+    }
+    /* runs of -inf blocks, large finite values of either sign, zeros */
+    int64_t i = 0;
+    while (i < n) {
+        int64_t run = fasv_rng_range(r, 1, 64);
+        int kind = (int)fasv_rng_below(r, 100);
+        for (int64_t j = 0; j < run && i < n; j++, i++) {
+            uint16_t h;
+            if (kind < 30)
+                h = NEG_INF;
+            else if (kind < 45)
+                h = fasv_f32_to_f16((float)-unif(r, 1000.0, F16_MAX));
+            else if (kind < 55)
+                h = fasv_f32_to_f16((float)unif(r, 1.0, 64.0));
+            else if (kind < 75)
+                h = fasv_f32_to_f16((float)unif(r, -8.0, 0.0));
+            else
+                h = 0;
+            fasv_wr16(row + 2 * i, h);
+        }
+    }
+}
+
+static float gen_sink(fasv_rng *r, const fasv_case *c) {
+    switch (c->dist) {
+    case FASV_DIST_UNIFORM:
+        return (float)unif(r, -1.0, 1.0);
+    case FASV_DIST_NORMAL:
+        return (float)normal(r);
+    default: {
+        int roll = (int)fasv_rng_below(r, 100);
+        if (roll < 10) return -INFINITY;
+        if (roll < 50) return (float)((fasv_rng_chance(r, 50) ? 1.0 : -1.0) * unif(r, 10.0, 1000.0));
+        return (float)unif(r, -4.0, 4.0);
+    }
+    }
+}
+
+/* ---- coverage ------------------------------------------------------------ */
+
+/* Rows of tensor id that hold data the op reads: every row, except mask rows
+ * past n_q (padding, left as NaN). */
+static int64_t data_rows1(const fasv_node *n, fasv_tid id) {
+    const fasv_tensor *t = &n->t[id];
+    if (id == FASV_MASK) return n->q.ne[1] < t->ne[1] ? n->q.ne[1] : t->ne[1];
+    return t->ne[1];
+}
+
+static int64_t row_offset(const fasv_tensor *t, int64_t i1, int64_t i2, int64_t i3) {
+    return t->offset + i1 * t->nb[1] + i2 * t->nb[2] + i3 * t->nb[3];
+}
+
+void fasv_cover_map(const fasv_node *n, fasv_tid owner, uint8_t *map, int64_t map_bytes) {
+    memset(map, 0, (size_t)map_bytes);
+    for (int id = 0; id < FASV_NT; id++) {
+        if (!fasv_node_has(n, (fasv_tid)id) || n->t[id].buf != (int)owner) continue;
+        const fasv_tensor *t = &n->t[id];
+        int64_t rb = fasv_tensor_row_bytes(t), r1 = data_rows1(n, (fasv_tid)id);
+        for (int64_t i3 = 0; i3 < t->ne[3]; i3++)
+            for (int64_t i2 = 0; i2 < t->ne[2]; i2++)
+                for (int64_t i1 = 0; i1 < r1; i1++) {
+                    int64_t o = row_offset(t, i1, i2, i3);
+                    if (o >= 0 && o + rb <= map_bytes) memset(map + o, 1, (size_t)rb);
+                }
+    }
+}
+
+/* ---- generation ---------------------------------------------------------- */
+
+const uint8_t *fasv_data_base(const fasv_data *d, const fasv_node *n, fasv_tid id) {
+    const fasv_tensor *t = &n->t[id];
+    const uint8_t *b = d->buf[t->buf];
+    return b ? b + t->offset : NULL;
+}
+
+const uint8_t *fasv_data_row(const fasv_data *d, const fasv_node *n, fasv_tid id, int64_t i1, int64_t i2,
+                             int64_t i3) {
+    const fasv_tensor *t = &n->t[id];
+    const uint8_t *b = d->buf[t->buf];
+    return b ? b + row_offset(t, i1, i2, i3) : NULL;
+}
+
+void fasv_data_read_f32(const fasv_data *d, const fasv_node *n, fasv_tid id, float *out) {
+    const fasv_tensor *t = &n->t[id];
+    int64_t ne0 = t->ne[0];
+    for (int64_t i3 = 0; i3 < t->ne[3]; i3++)
+        for (int64_t i2 = 0; i2 < t->ne[2]; i2++)
+            for (int64_t i1 = 0; i1 < t->ne[1]; i1++) {
+                float *o = out + ((i3 * t->ne[2] + i2) * t->ne[1] + i1) * ne0;
+                fasv_dequant_row_f32(t->type, fasv_data_row(d, n, id, i1, i2, i3), o, ne0);
+            }
+}
+
+void fasv_data_free(fasv_data *d) {
+    for (int i = 0; i < FASV_NT; i++) free(d->buf[i]);
+    memset(d, 0, sizeof(*d));
+}
+
+int fasv_gen(const fasv_case *c, fasv_data *d, int64_t max_bytes, char *err, size_t errlen) {
+    const fasv_node *n = &c->node;
+    memset(d, 0, sizeof(*d));
+    char why[256];
+    if (fasv_node_check(n, why, sizeof why) != FASV_LEGAL) {
+        snprintf(err, errlen, "illegal node: %s", why);
+        return -1;
+    }
+    if (max_bytes <= 0) max_bytes = FASV_GEN_DEFAULT_MAX_BYTES;
+    int64_t total = 0;
+    for (int id = 0; id < FASV_NT; id++)
+        if (fasv_node_has(n, (fasv_tid)id) && n->t[id].buf == id) total += n->t[id].buf_bytes;
+    if (total > max_bytes) {
+        snprintf(err, errlen, "buffers need %lld bytes, over the generator's limit of %lld", (long long)total,
+                 (long long)max_bytes);
+        return -1;
+    }
+    for (int id = 0; id < FASV_NT; id++) {
+        if (!fasv_node_has(n, (fasv_tid)id) || n->t[id].buf != id) continue;
+        d->bytes[id] = n->t[id].buf_bytes;
+        d->buf[id] = malloc((size_t)d->bytes[id]);
+        if (!d->buf[id]) {
+            snprintf(err, errlen, "out of memory allocating %lld bytes for %s", (long long)d->bytes[id],
+                     fasv_tid_name((fasv_tid)id));
+            fasv_data_free(d);
+            return -1;
+        }
+        memset(d->buf[id], FASV_PAD_BYTE, (size_t)d->bytes[id]);
+    }
+
+    int64_t maxrow = 1;
+    for (int id = 0; id < FASV_NT; id++)
+        if (fasv_node_has(n, (fasv_tid)id) && n->t[id].ne[0] > maxrow) maxrow = n->t[id].ne[0];
+    float *tmp = malloc(sizeof(float) * (size_t)maxrow);
+    if (!tmp) {
+        snprintf(err, errlen, "out of memory");
+        fasv_data_free(d);
+        return -1;
+    }
+
+    for (int id = 0; id < FASV_NT; id++) {
+        if (!fasv_node_has(n, (fasv_tid)id)) continue;
+        const fasv_tensor *t = &n->t[id];
+        uint8_t *buf = d->buf[t->buf];
+        /* A view in an earlier tensor's buffer reads that tensor's data where
+         * they overlap (V as a view of K): only rows not already written get
+         * values of their own. */
+        uint8_t *written = NULL;
+        if (t->buf != id) {
+            written = malloc((size_t)d->bytes[t->buf]);
+            if (!written) {
+                free(tmp);
+                fasv_data_free(d);
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            memset(written, 0, (size_t)d->bytes[t->buf]);
+            for (int e = 0; e < id; e++) {
+                if (!fasv_node_has(n, (fasv_tid)e) || n->t[e].buf != t->buf) continue;
+                const fasv_tensor *o = &n->t[e];
+                int64_t rb = fasv_tensor_row_bytes(o), r1 = data_rows1(n, (fasv_tid)e);
+                for (int64_t i3 = 0; i3 < o->ne[3]; i3++)
+                    for (int64_t i2 = 0; i2 < o->ne[2]; i2++)
+                        for (int64_t i1 = 0; i1 < r1; i1++) memset(written + row_offset(o, i1, i2, i3), 1, (size_t)rb);
+            }
+        }
+        if (id == FASV_SINKS) {
+            fasv_rng r;
+            for (int64_t h = 0; h < t->ne[0]; h++) {
+                fasv_rng_seed3(&r, c->seed, (uint64_t)id, (uint64_t)h);
+                tmp[h] = gen_sink(&r, c);
+            }
+            fasv_quant_row(FASV_TYPE_F32, tmp, buf + t->offset, t->ne[0]);
+            free(written);
+            continue;
+        }
+        int64_t rb = fasv_tensor_row_bytes(t), r1 = data_rows1(n, (fasv_tid)id);
+        for (int64_t i3 = 0; i3 < t->ne[3]; i3++)
+            for (int64_t i2 = 0; i2 < t->ne[2]; i2++)
+                for (int64_t i1 = 0; i1 < r1; i1++) {
+                    int64_t o = row_offset(t, i1, i2, i3);
+                    if (written) {
+                        int all = 1;
+                        for (int64_t b = 0; b < rb && all; b++) all = written[o + b];
+                        if (all) continue;
+                    }
+                    uint64_t idx = (uint64_t)((i3 * t->ne[2] + i2) * t->ne[1] + i1);
+                    fasv_rng r;
+                    fasv_rng_seed3(&r, c->seed, (uint64_t)id, idx);
+                    if (id == FASV_MASK)
+                        gen_mask_row(&r, c, buf + o);
+                    else
+                        gen_qkv_row(&r, c, (fasv_tid)id, buf + o, tmp);
+                }
+        free(written);
+    }
+    free(tmp);
+    return 0;
+}
