@@ -1,0 +1,365 @@
+/* kernels/fa_kernels.h — the attention kernels, in the HIP dialect.
+ *
+ * Owns: the device code of the three families and the split combine step:
+ *   fa_vec_kernel<D, TK, TV, NC>  decode: exact head size D (Dk = Dv = D),
+ *       K/V types fixed at compile time, up to NC = ncols1*ncols2 columns per
+ *       block; warps take keys round-robin, each lane owns D/WARP elements,
+ *       q.k reduced with xor shuffles; warps merged at the end in a fixed order.
+ *   fa_tile_kernel<DMAX>  general fallback: runtime Dk, Dv <= DMAX, runtime
+ *       K/V types converted to f32 in shared memory, kv_tile keys per step,
+ *       scores and accumulators in shared memory.
+ *   fa_combine_kernel  merges n_split partials (O, M, L) of a row, adds the sink.
+ * Both cores run either whole (n_split == 1: write out) or as split-KV
+ * partials (n_split > 1: write (O, M, L) of their KV chunk to scratch).
+ * Online softmax in f32; all-masked rows give 0; a sink adds exp(sink - M)
+ * to the denominator only. No atomics and fixed reduction orders, so the same
+ * input gives bit-identical output. Warp-size generic (FA_WARP_SIZE).
+ * Must not know: planners, routes, the host runtime (kernels/gpu/launch.hip
+ * launches them).
+ */
+#ifndef FASV_FA_KERNELS_H
+#define FASV_FA_KERNELS_H
+
+#include "gpu/compat.h"
+#include "gpu/fa_index.h"
+
+#define FA_MAX_THREADS 256
+#define FA_NEG_INF (-__builtin_huge_valf())
+
+static __device__ __forceinline__ float fa_warp_sum(float a) {
+#pragma unroll
+    for (int o = FA_WARP_SIZE / 2; o > 0; o >>= 1) a += fa_shfl_xor(a, o);
+    return a;
+}
+static __device__ __forceinline__ float fa_warp_max(float a) {
+#pragma unroll
+    for (int o = FA_WARP_SIZE / 2; o > 0; o >>= 1) a = fmaxf(a, fa_shfl_xor(a, o));
+    return a;
+}
+
+/* Logit of key j for column (i, h): scale, softcap, then slope * mask. */
+static __device__ __forceinline__ float fa_logit(const fa_params &p, float dot, int j, int i, int h, int s,
+                                                 float slope) {
+    float x = dot * p.scale;
+    if (p.softcap != 0.0f) x = p.softcap * tanhf(x / p.softcap);
+    if (p.has_mask) x += slope * fa_f16(fa_rd16(p.mask + fa_mask_off(&p, j, i, h, s)));
+    return x;
+}
+
+/* KV range of this block: all keys, or its split's chunk; the test-only
+ * KV-tail fault drops the last key of a ragged range. */
+static __device__ __forceinline__ void fa_block_range(const fa_params &p, int split, int *lo, int *hi) {
+    if (p.n_split > 1) {
+        fa_split_range(&p, split, lo, hi);
+    } else {
+        *lo = 0;
+        *hi = p.n_kv;
+    }
+    if (p.fault == FA_FAULT_KV_TAIL && *hi > *lo && (*hi - *lo) % p.kv_tile != 0) *hi -= 1;
+}
+
+/* Write one finished element: the final value, or the split partial. */
+static __device__ __forceinline__ void fa_write(const fa_params &p, int d, int i, int h, int s, int split,
+                                                float o, float m, float l) {
+    if (p.n_split > 1) {
+        float *dst = p.part + fa_part_idx(&p, h, i, s, split);
+        dst[d] = o;
+        if (d == 0) {
+            dst[p.dv] = m;
+            dst[p.dv + 1] = l;
+        }
+        return;
+    }
+    float r = 0.0f;
+    if (m != FA_NEG_INF) {
+        float mx = m, sink_term = 0.0f, f = 1.0f;
+        if (p.has_sinks) {
+            const float sk = ((const float *)p.sinks)[h];
+            mx = fmaxf(m, sk);
+            f = expf(m - mx);
+            sink_term = expf(sk - mx);
+        }
+        r = o * f / (l * f + sink_term);
+    }
+    p.out[fa_out_idx(&p, d, h, i, s)] = r;
+}
+
+/* ---- VEC ----------------------------------------------------------------- */
+
+template <int D, int TK, int TV, int NC>
+__global__ void __launch_bounds__(FA_MAX_THREADS) fa_vec_kernel(const fa_params p) {
+    constexpr int W = FA_WARP_SIZE;
+    constexpr int PER = (D + W - 1) / W;
+    extern __shared__ float fa_smem[];
+    const int tid = threadIdx.x, lane = tid % W, warp = tid / W, nwarps = blockDim.x / W;
+    const int s = blockIdx.z / p.n_split, split = blockIdx.z % p.n_split;
+    const int ncols = p.ncols1 * p.ncols2;
+
+    int ci[NC], ch[NC];
+    bool valid[NC];
+    float slope[NC];
+#pragma unroll
+    for (int c = 0; c < NC; c++) {
+        valid[c] = c < ncols && fa_column(&p, blockIdx.x, blockIdx.y, c, &ci[c], &ch[c]);
+        slope[c] = valid[c] ? fa_slope(&p, ch[c]) : 0.0f;
+    }
+
+    float *Qs = fa_smem; /* [NC][D] */
+    for (int idx = tid; idx < NC * D; idx += blockDim.x) {
+        const int c = idx / D, d = idx % D;
+        int i, h;
+        float x = 0.0f;
+        if (c < ncols && fa_column(&p, blockIdx.x, blockIdx.y, c, &i, &h))
+            x = ((const float *)(p.q + fa_q_off(&p, i, h, s)))[d];
+        Qs[idx] = x;
+    }
+    __syncthreads();
+    float qr[NC][PER];
+#pragma unroll
+    for (int c = 0; c < NC; c++)
+#pragma unroll
+        for (int t = 0; t < PER; t++) {
+            const int d = lane + t * W;
+            qr[c][t] = d < D ? Qs[c * D + d] : 0.0f;
+        }
+
+    int lo, hi;
+    fa_block_range(p, split, &lo, &hi);
+    const int h0 = (blockIdx.y / p.groups) * p.gqa; /* a q head of this block's kv head */
+    const uint8_t *kb = p.k + fa_k_off(&p, 0, h0, s);
+    const uint8_t *vb = p.v + fa_v_off(&p, 0, h0, s);
+
+    float M[NC], L[NC], acc[NC][PER];
+#pragma unroll
+    for (int c = 0; c < NC; c++) {
+        M[c] = FA_NEG_INF;
+        L[c] = 0.0f;
+#pragma unroll
+        for (int t = 0; t < PER; t++) acc[c][t] = 0.0f;
+    }
+
+    for (int j = lo + warp; j < hi; j += nwarps) {
+        const uint8_t *kr = kb + (int64_t)j * p.nbk1;
+        const uint8_t *vr = vb + (int64_t)j * p.nbv1;
+        float kx[PER], vx[PER];
+#pragma unroll
+        for (int t = 0; t < PER; t++) {
+            const int d = lane + t * W;
+            kx[t] = d < D ? fa_load(TK, kr, d) : 0.0f;
+            vx[t] = d < D ? fa_load(TV, vr, d) : 0.0f;
+        }
+#pragma unroll
+        for (int c = 0; c < NC; c++) {
+            float a = 0.0f;
+#pragma unroll
+            for (int t = 0; t < PER; t++) a += qr[c][t] * kx[t];
+            a = fa_warp_sum(a);
+            if (!valid[c]) continue;
+            const float x = fa_logit(p, a, j, ci[c], ch[c], s, slope[c]);
+            if (x == FA_NEG_INF) continue;
+            const float mn = fmaxf(M[c], x);
+            const float alpha = expf(M[c] - mn); /* 0 when M was -inf */
+            const float e = expf(x - mn);
+            L[c] = L[c] * alpha + e;
+#pragma unroll
+            for (int t = 0; t < PER; t++) acc[c][t] = acc[c][t] * alpha + e * vx[t];
+            M[c] = mn;
+        }
+    }
+
+    /* merge the warps in a fixed order */
+    __syncthreads();
+    float *Ms = fa_smem;          /* [nwarps][NC] */
+    float *Ls = Ms + nwarps * NC; /* [nwarps][NC] */
+    float *Os = Ls + nwarps * NC; /* [NC][D] */
+    if (lane == 0)
+#pragma unroll
+        for (int c = 0; c < NC; c++) {
+            Ms[warp * NC + c] = M[c];
+            Ls[warp * NC + c] = L[c];
+        }
+    __syncthreads();
+    float Mg[NC], Lg[NC], f[NC];
+#pragma unroll
+    for (int c = 0; c < NC; c++) {
+        float m = FA_NEG_INF;
+        for (int w = 0; w < nwarps; w++) m = fmaxf(m, Ms[w * NC + c]);
+        float l = 0.0f;
+        for (int w = 0; w < nwarps; w++) {
+            const float mw = Ms[w * NC + c];
+            if (mw != FA_NEG_INF) l += Ls[w * NC + c] * expf(mw - m);
+        }
+        Mg[c] = m;
+        Lg[c] = l;
+        f[c] = M[c] == FA_NEG_INF ? 0.0f : expf(M[c] - m);
+    }
+    for (int w = 0; w < nwarps; w++) {
+        if (warp == w)
+#pragma unroll
+            for (int c = 0; c < NC; c++)
+#pragma unroll
+                for (int t = 0; t < PER; t++) {
+                    const int d = lane + t * W;
+                    if (d < D) Os[c * D + d] = (w == 0 ? 0.0f : Os[c * D + d]) + acc[c][t] * f[c];
+                }
+        __syncthreads();
+    }
+#pragma unroll
+    for (int c = 0; c < NC; c++) {
+        if (!valid[c]) continue;
+        for (int d = tid; d < D; d += blockDim.x) fa_write(p, d, ci[c], ch[c], s, split, Os[c * D + d], Mg[c], Lg[c]);
+    }
+}
+
+/* Dynamic shared memory of fa_vec_kernel, in bytes. */
+static inline int64_t fa_vec_smem(int d, int nc, int nwarps) {
+    int64_t a = (int64_t)nc * d, b = 2 * (int64_t)nwarps * nc + (int64_t)nc * d;
+    return 4 * (a > b ? a : b);
+}
+
+/* ---- TILE ---------------------------------------------------------------- */
+
+/* Shared memory layout of fa_tile_kernel, in floats:
+ *   Qs [nc][dk] | KV [kv_tile][max(dk+1, dv)] | S [nc][kv_tile] | O [nc][dv] | M, L, A, slope [nc] */
+static inline int64_t fa_tile_smem(int dk, int dv, int nc, int kv_tile) {
+    const int64_t kvw = (dk + 1 > dv) ? dk + 1 : dv;
+    return 4 * ((int64_t)nc * dk + (int64_t)kv_tile * kvw + (int64_t)nc * kv_tile + (int64_t)nc * dv + 4 * (int64_t)nc);
+}
+
+template <int DMAX>
+__global__ void __launch_bounds__(FA_MAX_THREADS) fa_tile_kernel(const fa_params p) {
+    constexpr int W = FA_WARP_SIZE;
+    extern __shared__ float fa_smem[];
+    const int tid = threadIdx.x, lane = tid % W, warp = tid / W, nwarps = blockDim.x / W, nt = blockDim.x;
+    const int s = blockIdx.z / p.n_split, split = blockIdx.z % p.n_split;
+    const int nc = p.ncols1 * p.ncols2, dk = p.dk, dv = p.dv, kt = p.kv_tile;
+    const int ks = dk + 1; /* padded K row: conflict-free score loop */
+    const int kvw = ks > dv ? ks : dv;
+    float *Qs = fa_smem;
+    float *KV = Qs + nc * dk;
+    float *S = KV + kt * kvw;
+    float *O = S + nc * kt;
+    float *Mc = O + nc * dv;
+    float *Lc = Mc + nc;
+    float *Ac = Lc + nc;
+    float *Sl = Ac + nc;
+
+    for (int idx = tid; idx < nc * dk; idx += nt) {
+        const int c = idx / dk, d = idx % dk;
+        int i, h;
+        float x = 0.0f;
+        if (fa_column(&p, blockIdx.x, blockIdx.y, c, &i, &h)) x = ((const float *)(p.q + fa_q_off(&p, i, h, s)))[d];
+        Qs[idx] = x;
+    }
+    for (int idx = tid; idx < nc * dv; idx += nt) O[idx] = 0.0f;
+    for (int c = tid; c < nc; c += nt) {
+        int i, h;
+        Mc[c] = FA_NEG_INF;
+        Lc[c] = 0.0f;
+        Sl[c] = fa_column(&p, blockIdx.x, blockIdx.y, c, &i, &h) ? fa_slope(&p, h) : 0.0f;
+    }
+
+    int lo, hi;
+    fa_block_range(p, split, &lo, &hi);
+    const int h0 = (blockIdx.y / p.groups) * p.gqa;
+    const uint8_t *kb = p.k + fa_k_off(&p, 0, h0, s);
+    const uint8_t *vb = p.v + fa_v_off(&p, 0, h0, s);
+    const int tk = p.type_k, tv = p.type_v;
+    __syncthreads();
+
+    for (int j0 = lo; j0 < hi; j0 += kt) {
+        const int n = hi - j0 < kt ? hi - j0 : kt;
+        /* K tile -> f32 */
+        for (int idx = tid; idx < n * dk; idx += nt) {
+            const int jj = idx / dk, d = idx % dk;
+            KV[jj * ks + d] = fa_load(tk, kb + (int64_t)(j0 + jj) * p.nbk1, d);
+        }
+        __syncthreads();
+        /* scores */
+        for (int idx = tid; idx < nc * kt; idx += nt) {
+            const int c = idx / kt, jj = idx % kt;
+            int i, h;
+            float x = FA_NEG_INF;
+            if (jj < n && fa_column(&p, blockIdx.x, blockIdx.y, c, &i, &h)) {
+                float a = 0.0f;
+                const float *q = Qs + c * dk, *kr = KV + jj * ks;
+                for (int d = 0; d < dk; d++) a += q[d] * kr[d];
+                x = fa_logit(p, a, j0 + jj, i, h, s, Sl[c]);
+            }
+            S[idx] = x;
+        }
+        __syncthreads();
+        /* online softmax, one warp per column */
+        for (int c = warp; c < nc; c += nwarps) {
+            float m = FA_NEG_INF;
+            for (int jj = lane; jj < kt; jj += W) m = fmaxf(m, S[c * kt + jj]);
+            m = fa_warp_max(m);
+            const float mo = Mc[c], mn = fmaxf(mo, m);
+            float sum = 0.0f;
+            for (int jj = lane; jj < kt; jj += W) {
+                const float x = S[c * kt + jj];
+                const float e = (x == FA_NEG_INF) ? 0.0f : expf(x - mn);
+                S[c * kt + jj] = e;
+                sum += e;
+            }
+            sum = fa_warp_sum(sum);
+            if (lane == 0) {
+                const float a = (mo == FA_NEG_INF) ? 0.0f : expf(mo - mn);
+                Ac[c] = a;
+                Lc[c] = Lc[c] * a + sum;
+                Mc[c] = mn;
+            }
+        }
+        /* V tile -> f32 (the K tile is no longer read) */
+        for (int idx = tid; idx < n * dv; idx += nt) {
+            const int jj = idx / dv, d = idx % dv;
+            KV[jj * dv + d] = fa_load(tv, vb + (int64_t)(j0 + jj) * p.nbv1, d);
+        }
+        __syncthreads();
+        for (int idx = tid; idx < nc * dv; idx += nt) {
+            const int c = idx / dv, d = idx % dv;
+            float o = O[idx] * Ac[c];
+            const float *pr = S + c * kt;
+            for (int jj = 0; jj < n; jj++) o += pr[jj] * KV[jj * dv + d];
+            O[idx] = o;
+        }
+        __syncthreads();
+    }
+
+    for (int idx = tid; idx < nc * dv; idx += nt) {
+        const int c = idx / dv, d = idx % dv;
+        int i, h;
+        if (fa_column(&p, blockIdx.x, blockIdx.y, c, &i, &h)) fa_write(p, d, i, h, s, split, O[idx], Mc[c], Lc[c]);
+    }
+    (void)DMAX;
+}
+
+/* ---- split combine ------------------------------------------------------- */
+
+/* One block per output row (s, i, h), rows in output order; threads over d. */
+__global__ void __launch_bounds__(FA_MAX_THREADS) fa_combine_kernel(const fa_params p) {
+    const int64_t row = blockIdx.x;
+    const int h = (int)(row % p.n_head), i = (int)((row / p.n_head) % p.n_q), s = (int)(row / ((int64_t)p.n_head * p.n_q));
+    const int dv = p.dv, ns = p.n_split;
+    const float *base = p.part + fa_part_idx(&p, h, i, s, 0);
+    const int64_t stride = dv + 2;
+    float m = FA_NEG_INF;
+    for (int k = 0; k < ns; k++) m = fmaxf(m, base[k * stride + dv]);
+    float l = 0.0f;
+    for (int k = 0; k < ns; k++) {
+        const float mk = base[k * stride + dv];
+        if (mk != FA_NEG_INF) l += base[k * stride + dv + 1] * expf(mk - m);
+    }
+    for (int d = threadIdx.x; d < dv; d += blockDim.x) {
+        float o = 0.0f;
+        for (int k = 0; k < ns; k++) {
+            const float mk = base[k * stride + dv];
+            if (mk != FA_NEG_INF) o += base[k * stride + d] * expf(mk - m);
+        }
+        fa_params q1 = p;
+        q1.n_split = 1;
+        fa_write(q1, d, i, h, s, 0, o, m, l);
+    }
+}
+
+#endif
