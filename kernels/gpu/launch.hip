@@ -1,0 +1,454 @@
+/* kernels/gpu/launch.hip — the GPU side of fasv/gpu.h (hipcc or nvcc).
+ *
+ * Owns: device discovery and naming, guarded allocations, transfers, turning
+ * a (node, route) into kernel parameters and a grid, checking the route's
+ * launch geometry against the instance and the device, launching, and
+ * waiting with a timeout. Every runtime error becomes a fasv_gpu_status and
+ * one line of text.
+ * Must not know: how routes are chosen, the oracle, case files.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fa_kernels.h"
+#include "fasv/device.h"
+#include "fasv/gpu.h"
+#include "gpu/fa_table.h"
+
+#define GUARD_BYTE 0xA5
+
+struct fasv_gpu {
+    int ordinal;
+    fasv_gpu_info info;
+    int lost; /* a fault or timeout left the context unusable */
+};
+
+struct fasv_gpu_buf {
+    uint8_t *base; /* start of the allocation (front guard) */
+    int64_t bytes; /* user bytes */
+};
+
+static int g_fault = -1; /* -1: not yet read from the environment */
+
+static int fault_code(const char *name) {
+    if (!name || !*name || strcmp(name, "none") == 0) return FA_FAULT_NONE;
+    if (strcmp(name, "kv-tail") == 0) return FA_FAULT_KV_TAIL;
+    return -1;
+}
+
+extern "C" int fasv_gpu_set_fault(const char *name) {
+    int f = fault_code(name);
+    if (f < 0) return -1;
+    g_fault = f;
+    return 0;
+}
+
+static int current_fault(void) {
+    if (g_fault < 0) {
+        int f = fault_code(getenv("FASV_GPU_FAULT"));
+        g_fault = f < 0 ? FA_FAULT_NONE : f;
+    }
+    return g_fault;
+}
+
+extern "C" const char *fasv_gpu_backend(void) {
+#ifdef FASV_HIP
+    return "hip";
+#else
+    return "cuda";
+#endif
+}
+
+extern "C" int fasv_gpu_count(void) {
+    int n = 0;
+    if (hipGetDeviceCount(&n) != hipSuccess) {
+        (void)hipGetLastError();
+        return 0;
+    }
+    return n;
+}
+
+static fasv_gpu_status classify(hipError_t e) {
+    if (e == hipErrorMemoryAllocation) return FASV_GPU_EOOM;
+    if (e == hipErrorNoDevice) return FASV_GPU_ENODEV;
+    return FASV_GPU_EFAULT;
+}
+
+static fasv_gpu_status fail(fasv_gpu *g, hipError_t e, const char *what, char *err, size_t errlen) {
+    fasv_gpu_status s = classify(e);
+    snprintf(err, errlen, "%s: %s (%s)", what, hipGetErrorString(e), hipGetErrorName(e));
+    if (s == FASV_GPU_EFAULT && g) g->lost = 1;
+    return s;
+}
+
+#define TRY(g, call, what)                                                  \
+    do {                                                                    \
+        hipError_t e_ = (call);                                             \
+        if (e_ != hipSuccess) return fail((g), e_, (what), err, errlen);    \
+    } while (0)
+
+static fasv_gpu_status select_dev(fasv_gpu *g, char *err, size_t errlen) {
+    if (g->lost) {
+        snprintf(err, errlen, "device %d is unusable after an earlier fault or timeout", g->ordinal);
+        return FASV_GPU_EFAULT;
+    }
+    TRY(g, hipSetDevice(g->ordinal), "select device");
+    return FASV_GPU_OK;
+}
+
+extern "C" fasv_gpu_status fasv_gpu_open(int ordinal, fasv_gpu **out, char *err, size_t errlen) {
+    *out = NULL;
+    int n = 0;
+    hipError_t e = hipGetDeviceCount(&n);
+    if (e != hipSuccess || n == 0) {
+        snprintf(err, errlen, "no GPU: %s found no device%s%s", fasv_gpu_backend(), e != hipSuccess ? " (" : "",
+                 e != hipSuccess ? hipGetErrorString(e) : "");
+        if (e != hipSuccess) strncat(err, ")", errlen - strlen(err) - 1);
+        return FASV_GPU_ENODEV;
+    }
+    if (ordinal < 0 || ordinal >= n) {
+        snprintf(err, errlen, "no GPU %d: this host has %d", ordinal, n);
+        return FASV_GPU_ENODEV;
+    }
+    fasv_gpu *g = (fasv_gpu *)calloc(1, sizeof *g);
+    if (!g) {
+        snprintf(err, errlen, "out of host memory");
+        return FASV_GPU_EOOM;
+    }
+    g->ordinal = ordinal;
+    hipDeviceProp_t pr;
+    e = hipSetDevice(ordinal);
+    if (e == hipSuccess) e = hipGetDeviceProperties(&pr, ordinal);
+    if (e != hipSuccess) {
+        fasv_gpu_status s = fail(NULL, e, "open device", err, errlen);
+        free(g);
+        return s;
+    }
+    fasv_gpu_info *in = &g->info;
+    snprintf(in->name, sizeof in->name, "%s", pr.name);
+#ifdef FASV_HIP
+    snprintf(in->arch, sizeof in->arch, "%s", pr.gcnArchName);
+    char *colon = strchr(in->arch, ':');
+    if (colon) *colon = 0;
+    in->smem_per_block = (int64_t)pr.sharedMemPerBlock;
+#else
+    snprintf(in->arch, sizeof in->arch, "sm_%d%d", pr.major, pr.minor);
+    in->smem_per_block = (int64_t)pr.sharedMemPerBlockOptin;
+#endif
+    in->warp_size = pr.warpSize;
+    in->n_sm = pr.multiProcessorCount;
+    in->mem_bytes = (int64_t)pr.totalGlobalMem;
+    const fasv_device *d = fasv_device_find(in->arch);
+    if (d) snprintf(in->model, sizeof in->model, "%s", d->name);
+    if (d && d->warp_size != in->warp_size) {
+        snprintf(err, errlen, "device %d (%s) runs warps of %d, the modeled %s says %d", ordinal, in->arch,
+                 in->warp_size, d->name, d->warp_size);
+        free(g);
+        return FASV_GPU_ENODEV;
+    }
+    *out = g;
+    return FASV_GPU_OK;
+}
+
+extern "C" void fasv_gpu_close(fasv_gpu *g) { free(g); }
+
+extern "C" const fasv_gpu_info *fasv_gpu_get_info(const fasv_gpu *g) { return &g->info; }
+
+/* ---- guarded buffers ------------------------------------------------------ */
+
+extern "C" fasv_gpu_status fasv_gpu_alloc(fasv_gpu *g, int64_t bytes, fasv_gpu_buf **out, char *err,
+                                          size_t errlen) {
+    *out = NULL;
+    if (bytes < 0) {
+        snprintf(err, errlen, "negative allocation");
+        return FASV_GPU_EARG;
+    }
+    fasv_gpu_status s = select_dev(g, err, errlen);
+    if (s) return s;
+    fasv_gpu_buf *b = (fasv_gpu_buf *)calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(err, errlen, "out of host memory");
+        return FASV_GPU_EOOM;
+    }
+    b->bytes = bytes;
+    hipError_t e = hipMalloc((void **)&b->base, (size_t)(bytes + 2 * FASV_GPU_GUARD));
+    if (e != hipSuccess) {
+        (void)hipGetLastError();
+        snprintf(err, errlen, "out of device memory allocating %lld bytes (+%d guard bytes): %s", (long long)bytes,
+                 2 * FASV_GPU_GUARD, hipGetErrorString(e));
+        free(b);
+        return FASV_GPU_EOOM;
+    }
+    e = hipMemset(b->base, GUARD_BYTE, (size_t)(bytes + 2 * FASV_GPU_GUARD));
+    if (e != hipSuccess) {
+        (void)hipFree(b->base);
+        free(b);
+        return fail(g, e, "fill guards", err, errlen);
+    }
+    *out = b;
+    return FASV_GPU_OK;
+}
+
+extern "C" void fasv_gpu_free(fasv_gpu *g, fasv_gpu_buf *b) {
+    if (!b) return;
+    if (g && !g->lost && hipSetDevice(g->ordinal) == hipSuccess) (void)hipFree(b->base);
+    free(b);
+}
+
+extern "C" int64_t fasv_gpu_buf_bytes(const fasv_gpu_buf *b) { return b ? b->bytes : 0; }
+
+static uint8_t *user(const fasv_gpu_buf *b) { return b->base + FASV_GPU_GUARD; }
+
+extern "C" fasv_gpu_status fasv_gpu_upload(fasv_gpu *g, fasv_gpu_buf *b, const void *src, int64_t bytes,
+                                           char *err, size_t errlen) {
+    if (bytes < 0 || bytes > b->bytes) {
+        snprintf(err, errlen, "upload of %lld bytes into a buffer of %lld", (long long)bytes, (long long)b->bytes);
+        return FASV_GPU_EARG;
+    }
+    fasv_gpu_status s = select_dev(g, err, errlen);
+    if (s) return s;
+    TRY(g, hipMemcpy(user(b), src, (size_t)bytes, hipMemcpyHostToDevice), "upload");
+    return FASV_GPU_OK;
+}
+
+extern "C" fasv_gpu_status fasv_gpu_download(fasv_gpu *g, const fasv_gpu_buf *b, void *dst, int64_t bytes,
+                                             char *err, size_t errlen) {
+    if (bytes < 0 || bytes > b->bytes) {
+        snprintf(err, errlen, "download of %lld bytes from a buffer of %lld", (long long)bytes, (long long)b->bytes);
+        return FASV_GPU_EARG;
+    }
+    fasv_gpu_status s = select_dev(g, err, errlen);
+    if (s) return s;
+    TRY(g, hipMemcpy(dst, user(b), (size_t)bytes, hipMemcpyDeviceToHost), "download");
+    return FASV_GPU_OK;
+}
+
+__global__ void fa_fill32_kernel(uint32_t *p, int64_t n, uint32_t v) {
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) p[i] = v;
+}
+
+extern "C" fasv_gpu_status fasv_gpu_fill32(fasv_gpu *g, fasv_gpu_buf *b, uint32_t pattern, char *err,
+                                           size_t errlen) {
+    fasv_gpu_status s = select_dev(g, err, errlen);
+    if (s) return s;
+    int64_t n = b->bytes / 4;
+    if (n > 0) {
+        int64_t blocks = (n + 255) / 256;
+        if (blocks > 65535) blocks = 65535;
+        hipLaunchKernelGGL(fa_fill32_kernel, dim3((unsigned)blocks), dim3(256), 0, 0, (uint32_t *)user(b), n, pattern);
+        TRY(g, hipGetLastError(), "fill launch");
+        TRY(g, hipDeviceSynchronize(), "fill");
+    }
+    return FASV_GPU_OK;
+}
+
+extern "C" fasv_gpu_status fasv_gpu_check_guards(fasv_gpu *g, const fasv_gpu_buf *b, char *err, size_t errlen) {
+    fasv_gpu_status s = select_dev(g, err, errlen);
+    if (s) return s;
+    uint8_t host[2][FASV_GPU_GUARD];
+    TRY(g, hipMemcpy(host[0], b->base, FASV_GPU_GUARD, hipMemcpyDeviceToHost), "read front guard");
+    TRY(g, hipMemcpy(host[1], b->base + FASV_GPU_GUARD + b->bytes, FASV_GPU_GUARD, hipMemcpyDeviceToHost),
+        "read back guard");
+    for (int side = 0; side < 2; side++)
+        for (int i = 0; i < FASV_GPU_GUARD; i++)
+            if (host[side][i] != GUARD_BYTE) {
+                if (side == 0)
+                    snprintf(err, errlen, "guard overwritten %d bytes before the buffer (byte 0x%02x)",
+                             FASV_GPU_GUARD - i, host[side][i]);
+                else
+                    snprintf(err, errlen, "guard overwritten %d bytes past the end of the buffer (byte 0x%02x)", i,
+                             host[side][i]);
+                return FASV_GPU_EGUARD;
+            }
+    return FASV_GPU_OK;
+}
+
+/* ---- launching ------------------------------------------------------------ */
+
+static const fa_inst *find_inst(const fasv_route *r, char *why, size_t len) {
+    if (r->family == FASV_FAM_NONE) {
+        snprintf(why, len, "route is NONE");
+        return NULL;
+    }
+    if (r->instance < 0 || r->instance >= fa_instance_count) {
+        snprintf(why, len, "instance %d is not compiled (the launch table has %d)", r->instance, fa_instance_count);
+        return NULL;
+    }
+    const fa_inst *in = &fa_instances[r->instance];
+    if (in->family != (int)r->family || strcmp(in->key, r->key) != 0) {
+        snprintf(why, len, "instance %d is %s, the route names %s", r->instance, in->key, r->key);
+        return NULL;
+    }
+    return in;
+}
+
+extern "C" int fasv_gpu_has_instance(const fasv_route *r, char *why, size_t len) {
+    return find_inst(r, why, len) ? 0 : -1;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Wait for ev without blocking past the deadline. */
+static fasv_gpu_status wait_event(fasv_gpu *g, hipEvent_t ev, double timeout_s, char *err, size_t errlen) {
+    double t0 = now_s();
+    for (;;) {
+        hipError_t e = hipEventQuery(ev);
+        if (e == hipSuccess) return FASV_GPU_OK;
+        if (e != hipErrorNotReady) return fail(g, e, "kernel", err, errlen);
+        if (now_s() - t0 > timeout_s) {
+            g->lost = 1;
+            snprintf(err, errlen, "kernel did not finish within %.1f s", timeout_s);
+            return FASV_GPU_ETIMEOUT;
+        }
+        usleep(50);
+    }
+}
+
+static int ilog2_floor_pow2(int n) {
+    int p = 1;
+    while (p * 2 <= n) p *= 2;
+    return p;
+}
+
+#define ROUTE_ERR(...)                          \
+    do {                                        \
+        snprintf(err, errlen, __VA_ARGS__);     \
+        return FASV_GPU_EROUTE;                 \
+    } while (0)
+
+extern "C" fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, double *ms, char *err,
+                                        size_t errlen) {
+    const fasv_node *n = l->node;
+    const fasv_route *r = l->route;
+    char why[256];
+    const fa_inst *in = find_inst(r, why, sizeof why);
+    if (!in) ROUTE_ERR("cannot launch: %s", why);
+    fasv_gpu_status st = select_dev(g, err, errlen);
+    if (st) return st;
+
+    const int W = g->info.warp_size;
+    const int64_t dk = fasv_dk(n), dv = fasv_dv(n);
+    fa_params p;
+    memset(&p, 0, sizeof p);
+    const uint8_t *bufp[FASV_NT] = {0};
+    for (int id = 0; id < FASV_NT; id++) {
+        if (!fasv_node_has(n, (fasv_tid)id)) continue;
+        int owner = n->t[id].buf;
+        if (owner < 0 || owner >= FASV_NT || !l->buf[owner]) ROUTE_ERR("no device buffer for %s", fasv_tid_name((fasv_tid)id));
+        if (fasv_tensor_end(&n->t[id]) > l->buf[owner]->bytes)
+            ROUTE_ERR("%s's view ends past its device buffer", fasv_tid_name((fasv_tid)id));
+        bufp[id] = user(l->buf[owner]) + n->t[id].offset;
+    }
+    p.q = bufp[FASV_Q];
+    p.k = bufp[FASV_K];
+    p.v = bufp[FASV_V];
+    p.mask = bufp[FASV_MASK];
+    p.sinks = bufp[FASV_SINKS];
+    p.nbq1 = n->q.nb[1], p.nbq2 = n->q.nb[2], p.nbq3 = n->q.nb[3];
+    p.nbk1 = n->k.nb[1], p.nbk2 = n->k.nb[2], p.nbk3 = n->k.nb[3];
+    p.nbv1 = n->v.nb[1], p.nbv2 = n->v.nb[2], p.nbv3 = n->v.nb[3];
+    if (n->has_mask) p.nbm1 = n->mask.nb[1], p.nbm2 = n->mask.nb[2], p.nbm3 = n->mask.nb[3];
+    const int64_t big = INT32_MAX;
+    if (dk > big || dv > big || fasv_nq(n) > big || fasv_nkv(n) > big || fasv_nhead(n) > big || fasv_nseq(n) > big)
+        ROUTE_ERR("a dimension exceeds 2^31-1");
+    p.dk = (int)dk, p.dv = (int)dv, p.n_q = (int)fasv_nq(n), p.n_head = (int)fasv_nhead(n), p.n_seq = (int)fasv_nseq(n);
+    p.n_kv = (int)fasv_nkv(n), p.n_head_kv = (int)fasv_nhead_kv(n), p.n_seq_k = (int)fasv_nseq_kv(n);
+    p.m2 = n->has_mask ? (int)n->mask.ne[2] : 1;
+    p.m3 = n->has_mask ? (int)n->mask.ne[3] : 1;
+    p.gqa = p.n_head / p.n_head_kv;
+    p.seq_ratio = p.n_seq / p.n_seq_k;
+    p.type_k = n->k.type, p.type_v = n->v.type;
+    p.has_mask = n->has_mask, p.has_sinks = n->has_sinks;
+    p.scale = n->scale, p.softcap = n->softcap;
+    p.use_alibi = n->max_bias > 0.0f;
+    p.n_head_log2 = ilog2_floor_pow2(p.n_head);
+    p.m0 = powf(2.0f, -n->max_bias / (float)p.n_head_log2);
+    p.m1 = powf(2.0f, -n->max_bias / 2.0f / (float)p.n_head_log2);
+    p.ncols1 = r->ncols1, p.ncols2 = r->ncols2, p.kv_tile = r->kv_tile, p.n_split = r->n_split;
+    p.fault = current_fault();
+
+    /* geometry against the instance and the device */
+    if (r->ncols1 < 1 || r->ncols2 < 1 || r->kv_tile < 1 || r->n_split < 1 || r->threads < 1)
+        ROUTE_ERR("route geometry has a zero or negative field");
+    if (r->threads % W || r->threads > FA_MAX_THREADS)
+        ROUTE_ERR("threads=%d is not a multiple of the warp size %d up to %d", r->threads, W, FA_MAX_THREADS);
+    const int nc = r->ncols1 * r->ncols2;
+    if ((r->n_split > 1) != (r->family == FASV_FAM_SPLIT))
+        ROUTE_ERR("family %s with n_split=%d", fasv_family_name(r->family), r->n_split);
+    if (in->core == FA_CORE_VEC) {
+        if (dk != in->d || dv != in->d) ROUTE_ERR("instance %s needs Dk=Dv=%d, node has %lld,%lld", in->key, in->d, (long long)dk, (long long)dv);
+        if (n->k.type != in->type_k || n->v.type != in->type_v)
+            ROUTE_ERR("instance %s is compiled for K/V %s,%s, node has %s,%s", in->key, fasv_type_name((fasv_type)in->type_k),
+                      fasv_type_name((fasv_type)in->type_v), fasv_type_name(n->k.type), fasv_type_name(n->v.type));
+        if (nc > in->nc) ROUTE_ERR("ncols1*ncols2=%d over the instance's %d columns", nc, in->nc);
+    } else if (dk > in->d || dv > in->d) {
+        ROUTE_ERR("instance %s serves head sizes up to %d, node has %lld,%lld", in->key, in->d, (long long)dk, (long long)dv);
+    }
+    const int64_t smem = in->core == FA_CORE_VEC ? fa_vec_smem(in->d, in->nc, r->threads / W)
+                                                 : fa_tile_smem((int)dk, (int)dv, nc, r->kv_tile);
+    if (smem > r->smem_bytes)
+        ROUTE_ERR("kernel needs %lld bytes of shared memory, the route grants %lld", (long long)smem, (long long)r->smem_bytes);
+    if (smem > g->info.smem_per_block)
+        ROUTE_ERR("kernel needs %lld bytes of shared memory, the device allows %lld", (long long)smem,
+                  (long long)g->info.smem_per_block);
+    p.groups = (p.gqa + r->ncols2 - 1) / r->ncols2;
+    const int64_t gx = (p.n_q + r->ncols1 - 1) / r->ncols1, gy = (int64_t)p.n_head_kv * p.groups,
+                  gz = (int64_t)p.n_seq * r->n_split;
+    if (gx > INT32_MAX || gy > 65535 || gz > 65535) ROUTE_ERR("grid %lldx%lldx%lld over the device's limits", (long long)gx, (long long)gy, (long long)gz);
+    int64_t rows = (int64_t)p.n_seq * p.n_q * p.n_head;
+    if (r->n_split > 1) {
+        int64_t per = (p.n_kv + r->n_split - 1) / r->n_split;
+        per = (per + r->kv_tile - 1) / r->kv_tile * r->kv_tile;
+        p.kv_chunk = (int)per;
+        int64_t need = rows * r->n_split * (dv + 2) * 4;
+        if (need > r->scratch_bytes)
+            ROUTE_ERR("split needs %lld bytes of scratch, the route sized %lld", (long long)need, (long long)r->scratch_bytes);
+        if (!l->scratch || l->scratch->bytes < need) ROUTE_ERR("scratch buffer smaller than %lld bytes", (long long)need);
+        if (rows > INT32_MAX) ROUTE_ERR("%lld output rows over the combine grid", (long long)rows);
+        p.part = (float *)user(l->scratch);
+    }
+    if (!l->out || l->out->bytes < fasv_out_count(n) * 4) ROUTE_ERR("output buffer too small");
+    p.out = (float *)user(l->out);
+
+    if (smem > 48 * 1024) TRY(g, hipFuncSetAttribute((const void *)in->fn, hipFuncAttributeMaxDynamicSharedMemorySize, (int)smem), "raise shared memory limit");
+
+    hipEvent_t e0, e1;
+    TRY(g, hipEventCreate(&e0), "event");
+    TRY(g, hipEventCreate(&e1), "event");
+    TRY(g, hipEventRecord(e0, 0), "event record");
+    hipLaunchKernelGGL(in->fn, dim3((unsigned)gx, (unsigned)gy, (unsigned)gz), dim3(r->threads), (size_t)smem, 0, p);
+    hipError_t le = hipGetLastError();
+    if (le == hipSuccess && r->n_split > 1) {
+        hipLaunchKernelGGL(fa_combine_fn, dim3((unsigned)rows), dim3(128), 0, 0, p);
+        le = hipGetLastError();
+    }
+    if (le != hipSuccess) {
+        (void)hipEventDestroy(e0);
+        (void)hipEventDestroy(e1);
+        snprintf(err, errlen, "launch of %s refused: %s", in->key, hipGetErrorString(le));
+        return FASV_GPU_ELAUNCH;
+    }
+    TRY(g, hipEventRecord(e1, 0), "event record");
+    st = wait_event(g, e1, l->timeout_s > 0 ? l->timeout_s : 10.0, err, errlen);
+    if (st == FASV_GPU_OK && ms) {
+        float f = 0;
+        if (hipEventElapsedTime(&f, e0, e1) == hipSuccess) *ms = f;
+    }
+    if (st != FASV_GPU_ETIMEOUT) {
+        (void)hipEventDestroy(e0);
+        (void)hipEventDestroy(e1);
+    }
+    return st;
+}
+
+extern "C" const char *fasv_gpu_status_name(fasv_gpu_status s) {
+    static const char *names[] = {"ok", "no-device", "oom", "route", "launch", "fault", "timeout", "guard", "arg"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
