@@ -5,9 +5,9 @@
  *       K/V types fixed at compile time, up to NC = ncols1*ncols2 columns per
  *       block; warps take keys round-robin, each lane owns D/WARP elements,
  *       q.k reduced with xor shuffles; warps merged at the end in a fixed order.
- *   fa_tile_kernel<DMAX>  general fallback: runtime Dk, Dv <= DMAX, runtime
- *       K/V types converted to f32 in shared memory, kv_tile keys per step,
- *       scores and accumulators in shared memory.
+ *   fa_tile_kernel<DK, DV, NC>  general fallback: runtime Dk <= DK, Dv <= DV,
+ *       runtime K/V types converted to f32 in shared memory, kv_tile keys
+ *       per step, scores in shared memory, accumulators in registers.
  *   fa_combine_kernel  merges n_split partials (O, M, L) of a row, adds the sink.
  * Both cores run either whole (n_split == 1: write out) or as split-KV
  * partials (n_split > 1: write (O, M, L) of their KV chunk to scratch).
@@ -217,47 +217,55 @@ static inline int64_t fa_vec_smem(int d, int nc, int nwarps) {
     return 4 * (a > b ? a : b);
 }
 
-/* ---- TILE ---------------------------------------------------------------- */
+/* ---- TILE (and SPLIT partials) -------------------------------------------- */
 
-/* Shared memory layout of fa_tile_kernel, in floats:
- *   Qs [nc][dk] | KV [kv_tile][max(dk+1, dv)] | S [nc][kv_tile] | O [nc][dv] | M, L, A, slope [nc] */
+#define FA_TILE_THREADS 256
+
+/* Shared memory fa_tile_kernel uses, in bytes (runtime dk, dv; nc columns):
+ *   Q [nc][dk] | KV [kv_tile][max(dk + 1, dv)] | P [nc][kv_tile] | M, L, alpha, slope [nc]
+ * all f32. K rows are padded by one value so the score loop is conflict-free.
+ * The accumulators live in registers (SLOTS per thread). */
 static inline int64_t fa_tile_smem(int dk, int dv, int nc, int kv_tile) {
     const int64_t kvw = (dk + 1 > dv) ? dk + 1 : dv;
-    return 4 * ((int64_t)nc * dk + (int64_t)kv_tile * kvw + (int64_t)nc * kv_tile + (int64_t)nc * dv + 4 * (int64_t)nc);
+    return 4 * ((int64_t)nc * dk + (int64_t)kv_tile * kvw + (int64_t)nc * kv_tile + 4 * (int64_t)nc);
 }
 
-template <int DMAX>
-__global__ void __launch_bounds__(FA_MAX_THREADS) fa_tile_kernel(const fa_params p) {
+/* DK, DV: the head-size bucket (runtime dk <= DK, dv <= DV); NC: column
+ * slots (runtime ncols1 * ncols2 <= NC). Run with FA_TILE_THREADS threads. */
+template <int DK, int DV, int NC>
+__global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_params p) {
     constexpr int W = FA_WARP_SIZE;
+    constexpr int SLOTS = (NC * DV + FA_TILE_THREADS - 1) / FA_TILE_THREADS;
     extern __shared__ float fa_smem[];
-    const int tid = threadIdx.x, lane = tid % W, warp = tid / W, nwarps = blockDim.x / W, nt = blockDim.x;
+    const int tid = threadIdx.x, lane = tid % W, warp = tid / W, nwarps = FA_TILE_THREADS / W;
     const int s = blockIdx.z / p.n_split, split = blockIdx.z % p.n_split;
     const int nc = p.ncols1 * p.ncols2, dk = p.dk, dv = p.dv, kt = p.kv_tile;
-    const int ks = dk + 1; /* padded K row: conflict-free score loop */
+    const int ks = dk + 1;
     const int kvw = ks > dv ? ks : dv;
     float *Qs = fa_smem;
     float *KV = Qs + nc * dk;
-    float *S = KV + kt * kvw;
-    float *O = S + nc * kt;
-    float *Mc = O + nc * dv;
+    float *P = KV + kt * kvw;
+    float *Mc = P + nc * kt;
     float *Lc = Mc + nc;
     float *Ac = Lc + nc;
     float *Sl = Ac + nc;
 
-    for (int idx = tid; idx < nc * dk; idx += nt) {
+    for (int idx = tid; idx < nc * dk; idx += FA_TILE_THREADS) {
         const int c = idx / dk, d = idx % dk;
         int i, h;
         float x = 0.0f;
         if (fa_column(&p, blockIdx.x, blockIdx.y, c, &i, &h)) x = ((const float *)(p.q + fa_q_off(&p, i, h, s)))[d];
         Qs[idx] = x;
     }
-    for (int idx = tid; idx < nc * dv; idx += nt) O[idx] = 0.0f;
-    for (int c = tid; c < nc; c += nt) {
+    for (int c = tid; c < nc; c += FA_TILE_THREADS) {
         int i, h;
         Mc[c] = FA_NEG_INF;
         Lc[c] = 0.0f;
         Sl[c] = fa_column(&p, blockIdx.x, blockIdx.y, c, &i, &h) ? fa_slope(&p, h) : 0.0f;
     }
+    float o[SLOTS];
+#pragma unroll
+    for (int t = 0; t < SLOTS; t++) o[t] = 0.0f;
 
     int lo, hi;
     fa_block_range(p, split, &lo, &hi);
@@ -269,14 +277,12 @@ __global__ void __launch_bounds__(FA_MAX_THREADS) fa_tile_kernel(const fa_params
 
     for (int j0 = lo; j0 < hi; j0 += kt) {
         const int n = hi - j0 < kt ? hi - j0 : kt;
-        /* K tile -> f32 */
-        for (int idx = tid; idx < n * dk; idx += nt) {
+        for (int idx = tid; idx < n * dk; idx += FA_TILE_THREADS) {
             const int jj = idx / dk, d = idx % dk;
             KV[jj * ks + d] = fa_load(tk, kb + (int64_t)(j0 + jj) * p.nbk1, d);
         }
         __syncthreads();
-        /* scores */
-        for (int idx = tid; idx < nc * kt; idx += nt) {
+        for (int idx = tid; idx < nc * kt; idx += FA_TILE_THREADS) {
             const int c = idx / kt, jj = idx % kt;
             int i, h;
             float x = FA_NEG_INF;
@@ -286,20 +292,20 @@ __global__ void __launch_bounds__(FA_MAX_THREADS) fa_tile_kernel(const fa_params
                 for (int d = 0; d < dk; d++) a += q[d] * kr[d];
                 x = fa_logit(p, a, j0 + jj, i, h, s, Sl[c]);
             }
-            S[idx] = x;
+            P[idx] = x;
         }
         __syncthreads();
         /* online softmax, one warp per column */
         for (int c = warp; c < nc; c += nwarps) {
             float m = FA_NEG_INF;
-            for (int jj = lane; jj < kt; jj += W) m = fmaxf(m, S[c * kt + jj]);
+            for (int jj = lane; jj < kt; jj += W) m = fmaxf(m, P[c * kt + jj]);
             m = fa_warp_max(m);
             const float mo = Mc[c], mn = fmaxf(mo, m);
             float sum = 0.0f;
             for (int jj = lane; jj < kt; jj += W) {
-                const float x = S[c * kt + jj];
+                const float x = P[c * kt + jj];
                 const float e = (x == FA_NEG_INF) ? 0.0f : expf(x - mn);
-                S[c * kt + jj] = e;
+                P[c * kt + jj] = e;
                 sum += e;
             }
             sum = fa_warp_sum(sum);
@@ -310,28 +316,36 @@ __global__ void __launch_bounds__(FA_MAX_THREADS) fa_tile_kernel(const fa_params
                 Mc[c] = mn;
             }
         }
-        /* V tile -> f32 (the K tile is no longer read) */
-        for (int idx = tid; idx < n * dv; idx += nt) {
+        /* V tile (the K tile is no longer read) */
+        for (int idx = tid; idx < n * dv; idx += FA_TILE_THREADS) {
             const int jj = idx / dv, d = idx % dv;
             KV[jj * dv + d] = fa_load(tv, vb + (int64_t)(j0 + jj) * p.nbv1, d);
         }
         __syncthreads();
-        for (int idx = tid; idx < nc * dv; idx += nt) {
-            const int c = idx / dv, d = idx % dv;
-            float o = O[idx] * Ac[c];
-            const float *pr = S + c * kt;
-            for (int jj = 0; jj < n; jj++) o += pr[jj] * KV[jj * dv + d];
-            O[idx] = o;
+#pragma unroll
+        for (int t = 0; t < SLOTS; t++) {
+            const int idx = tid + t * FA_TILE_THREADS;
+            if (idx < nc * dv) {
+                const int c = idx / dv, d = idx % dv;
+                float acc = o[t] * Ac[c];
+                const float *pr = P + c * kt;
+                for (int jj = 0; jj < n; jj++) acc += pr[jj] * KV[jj * dv + d];
+                o[t] = acc;
+            }
         }
         __syncthreads();
     }
 
-    for (int idx = tid; idx < nc * dv; idx += nt) {
-        const int c = idx / dv, d = idx % dv;
-        int i, h;
-        if (fa_column(&p, blockIdx.x, blockIdx.y, c, &i, &h)) fa_write(p, d, i, h, s, split, O[idx], Mc[c], Lc[c]);
+#pragma unroll
+    for (int t = 0; t < SLOTS; t++) {
+        const int idx = tid + t * FA_TILE_THREADS;
+        if (idx < nc * dv) {
+            const int c = idx / dv, d = idx % dv;
+            int i, h;
+            if (fa_column(&p, blockIdx.x, blockIdx.y, c, &i, &h)) fa_write(p, d, i, h, s, split, o[t], Mc[c], Lc[c]);
+        }
     }
-    (void)DMAX;
+    (void)DK;
 }
 
 /* ---- split combine ------------------------------------------------------- */

@@ -46,9 +46,8 @@ typedef struct fa_params {
     int32_t n_head_log2;          /* 2^floor(log2 n_head) */
     int32_t use_alibi;
     int32_t ncols1, ncols2; /* query rows x GQA heads per block */
-    int32_t kv_tile;        /* keys per tile (TILE), keys per split chunk rounding */
+    int32_t kv_tile;        /* keys per tile (TILE and SPLIT) */
     int32_t n_split;        /* 1 = write out directly; >1 = write partials to part */
-    int32_t kv_chunk;       /* keys per split (multiple of kv_tile) */
     int32_t groups;         /* ceil(gqa / ncols2): head groups per kv head */
     int32_t fault;          /* FA_FAULT_* */
 } fa_params;
@@ -160,9 +159,11 @@ FA_HD float fa_slope(const fa_params *p, int h) {
     return powf(base, (float)e);
 }
 
-/* KV range [*lo, *hi) of split k. */
+/* KV range [*lo, *hi) of split k: split k of n_split owns KV tiles
+ * [k*T/n_split, (k+1)*T/n_split) of the T = ceil(n_kv / kv_tile) tiles. */
 FA_HD void fa_split_range(const fa_params *p, int k, int *lo, int *hi) {
-    int64_t a = (int64_t)k * p->kv_chunk, b = a + p->kv_chunk;
+    const int64_t T = ((int64_t)p->n_kv + p->kv_tile - 1) / p->kv_tile;
+    int64_t a = (int64_t)k * T / p->n_split * p->kv_tile, b = ((int64_t)k + 1) * T / p->n_split * p->kv_tile;
     if (a > p->n_kv) a = p->n_kv;
     if (b > p->n_kv) b = p->n_kv;
     *lo = (int)a;

@@ -1,10 +1,10 @@
 /* kernels/gpu/fa_table.h — the launch table: one entry per compiled instance.
  *
- * Owns: the record that ties an instance of the registry (same index, same
- * key) to its device function and the facts the launcher needs to launch it
- * (family, compile-time head size or bucket, column capacity, which core the
- * split partials use). Filled by kernels/fa_instances.hip from
- * kernels/instances.def, so the registry and the compiled kernels are one list.
+ * Owns: the record that ties an instance of the registry (same index) to its
+ * device function and what the launcher needs to launch it. Filled by
+ * kernels/fa_instances.hip from kernels/instances.def, so the registry and
+ * the compiled kernels are one list; the launcher checks every entry it uses
+ * against the registry's (family, head sizes, types, column slots).
  * Must not know: planners' choices, nodes.
  */
 #ifndef FASV_FA_TABLE_H
@@ -17,12 +17,11 @@ typedef void (*fa_kernel_fn)(const fa_params p);
 typedef enum fa_core { FA_CORE_VEC = 0, FA_CORE_TILE = 1 } fa_core;
 
 typedef struct fa_inst {
-    int family;       /* fasv_family */
-    const char *key;  /* the registry's instance key */
-    fa_core core;     /* which kernel body runs (split partials run either) */
-    int d;            /* VEC: exact head size (Dk = Dv = d); TILE: bucket (Dk, Dv <= d) */
-    int nc;           /* VEC: most columns (ncols1 * ncols2) a block holds; TILE: 0 = any */
-    int type_k, type_v; /* VEC: compiled types; TILE: -1 (runtime conversion) */
+    int family;         /* fasv_family: 1 vec, 2 tile, 3 split */
+    fa_core core;       /* which kernel body runs (split partials run the tile body) */
+    int dk, dv;         /* vec: exact head sizes; tile/split: bucket */
+    int nc;             /* column slots (ncols1 * ncols2 <= nc) */
+    int type_k, type_v; /* vec: compiled types; tile/split: -1 (runtime conversion) */
     fa_kernel_fn fn;
 } fa_inst;
 

@@ -17,6 +17,7 @@
 #include "fasv/device.h"
 #include "fasv/gpu.h"
 #include "gpu/fa_table.h"
+#include "kernels/registry.h"
 
 #define GUARD_BYTE 0xA5
 
@@ -268,18 +269,27 @@ extern "C" fasv_gpu_status fasv_gpu_check_guards(fasv_gpu *g, const fasv_gpu_buf
 
 /* ---- launching ------------------------------------------------------------ */
 
+/* The launch-table entry of the route's instance, checked against the
+ * registry entry of the same index (both come from kernels/instances.def). */
 static const fa_inst *find_inst(const fasv_route *r, char *why, size_t len) {
     if (r->family == FASV_FAM_NONE) {
         snprintf(why, len, "route is NONE");
         return NULL;
     }
-    if (r->instance < 0 || r->instance >= fa_instance_count) {
+    const fasv_kinst *k = fasv_registry_get(r->instance);
+    if (!k || r->instance >= fa_instance_count) {
         snprintf(why, len, "instance %d is not compiled (the launch table has %d)", r->instance, fa_instance_count);
         return NULL;
     }
     const fa_inst *in = &fa_instances[r->instance];
-    if (in->family != (int)r->family || strcmp(in->key, r->key) != 0) {
-        snprintf(why, len, "instance %d is %s, the route names %s", r->instance, in->key, r->key);
+    if (strcmp(k->key, r->key) != 0 || (int)k->family != (int)r->family) {
+        snprintf(why, len, "instance %d is %s, the route names %s", r->instance, k->key, r->key);
+        return NULL;
+    }
+    if (in->family != (int)k->family || in->dk != k->dk || in->dv != k->dv || in->nc != k->ncols ||
+        in->type_k != k->type_k || in->type_v != k->type_v) {
+        snprintf(why, len, "launch table entry %d does not match registry entry %s (build out of date?)", r->instance,
+                 k->key);
         return NULL;
     }
     return in;
@@ -377,26 +387,30 @@ extern "C" fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, d
     /* geometry against the instance and the device */
     if (r->ncols1 < 1 || r->ncols2 < 1 || r->kv_tile < 1 || r->n_split < 1 || r->threads < 1)
         ROUTE_ERR("route geometry has a zero or negative field");
-    if (r->threads % W || r->threads > FA_MAX_THREADS)
-        ROUTE_ERR("threads=%d is not a multiple of the warp size %d up to %d", r->threads, W, FA_MAX_THREADS);
     const int nc = r->ncols1 * r->ncols2;
+    if (nc > in->nc) ROUTE_ERR("ncols1*ncols2=%d over the instance's %d column slots", nc, in->nc);
     if ((r->n_split > 1) != (r->family == FASV_FAM_SPLIT))
         ROUTE_ERR("family %s with n_split=%d", fasv_family_name(r->family), r->n_split);
     if (in->core == FA_CORE_VEC) {
-        if (dk != in->d || dv != in->d) ROUTE_ERR("instance %s needs Dk=Dv=%d, node has %lld,%lld", in->key, in->d, (long long)dk, (long long)dv);
-        if (n->k.type != in->type_k || n->v.type != in->type_v)
-            ROUTE_ERR("instance %s is compiled for K/V %s,%s, node has %s,%s", in->key, fasv_type_name((fasv_type)in->type_k),
-                      fasv_type_name((fasv_type)in->type_v), fasv_type_name(n->k.type), fasv_type_name(n->v.type));
-        if (nc > in->nc) ROUTE_ERR("ncols1*ncols2=%d over the instance's %d columns", nc, in->nc);
-    } else if (dk > in->d || dv > in->d) {
-        ROUTE_ERR("instance %s serves head sizes up to %d, node has %lld,%lld", in->key, in->d, (long long)dk, (long long)dv);
+        if (r->threads % W || r->threads > FA_MAX_THREADS)
+            ROUTE_ERR("threads=%d is not a multiple of the warp size %d up to %d", r->threads, W, FA_MAX_THREADS);
+        if (dk != in->dk || dv != in->dv)
+            ROUTE_ERR("instance %s needs Dk=%d Dv=%d, node has %lld,%lld", r->key, in->dk, in->dv, (long long)dk, (long long)dv);
+        if ((int)n->k.type != in->type_k || (int)n->v.type != in->type_v)
+            ROUTE_ERR("instance %s is compiled for K/V %s,%s, node has %s,%s", r->key,
+                      fasv_type_name((fasv_type)in->type_k), fasv_type_name((fasv_type)in->type_v),
+                      fasv_type_name(n->k.type), fasv_type_name(n->v.type));
+    } else {
+        if (r->threads != FA_TILE_THREADS) ROUTE_ERR("%s runs %d threads, the route says %d", r->key, FA_TILE_THREADS, r->threads);
+        if (dk > in->dk || dv > in->dv)
+            ROUTE_ERR("instance %s serves Dk<=%d Dv<=%d, node has %lld,%lld", r->key, in->dk, in->dv, (long long)dk, (long long)dv);
     }
-    const int64_t smem = in->core == FA_CORE_VEC ? fa_vec_smem(in->d, in->nc, r->threads / W)
+    const int64_t smem = in->core == FA_CORE_VEC ? fa_vec_smem(in->dk, in->nc, r->threads / W)
                                                  : fa_tile_smem((int)dk, (int)dv, nc, r->kv_tile);
     if (smem > r->smem_bytes)
         ROUTE_ERR("kernel needs %lld bytes of shared memory, the route grants %lld", (long long)smem, (long long)r->smem_bytes);
-    if (smem > g->info.smem_per_block)
-        ROUTE_ERR("kernel needs %lld bytes of shared memory, the device allows %lld", (long long)smem,
+    if (r->smem_bytes > g->info.smem_per_block)
+        ROUTE_ERR("route grants %lld bytes of shared memory, the device allows %lld", (long long)r->smem_bytes,
                   (long long)g->info.smem_per_block);
     p.groups = (p.gqa + r->ncols2 - 1) / r->ncols2;
     const int64_t gx = (p.n_q + r->ncols1 - 1) / r->ncols1, gy = (int64_t)p.n_head_kv * p.groups,
@@ -404,9 +418,6 @@ extern "C" fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, d
     if (gx > INT32_MAX || gy > 65535 || gz > 65535) ROUTE_ERR("grid %lldx%lldx%lld over the device's limits", (long long)gx, (long long)gy, (long long)gz);
     int64_t rows = (int64_t)p.n_seq * p.n_q * p.n_head;
     if (r->n_split > 1) {
-        int64_t per = (p.n_kv + r->n_split - 1) / r->n_split;
-        per = (per + r->kv_tile - 1) / r->kv_tile * r->kv_tile;
-        p.kv_chunk = (int)per;
         int64_t need = rows * r->n_split * (dv + 2) * 4;
         if (need > r->scratch_bytes)
             ROUTE_ERR("split needs %lld bytes of scratch, the route sized %lld", (long long)need, (long long)r->scratch_bytes);
@@ -417,13 +428,16 @@ extern "C" fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, d
     if (!l->out || l->out->bytes < fasv_out_count(n) * 4) ROUTE_ERR("output buffer too small");
     p.out = (float *)user(l->out);
 
-    if (smem > 48 * 1024) TRY(g, hipFuncSetAttribute((const void *)in->fn, hipFuncAttributeMaxDynamicSharedMemorySize, (int)smem), "raise shared memory limit");
+    const size_t dyn = (size_t)r->smem_bytes; /* the launch gets exactly what the route grants */
+    if (dyn > 48 * 1024)
+        TRY(g, hipFuncSetAttribute((const void *)in->fn, hipFuncAttributeMaxDynamicSharedMemorySize, (int)dyn),
+            "raise shared memory limit");
 
     hipEvent_t e0, e1;
     TRY(g, hipEventCreate(&e0), "event");
     TRY(g, hipEventCreate(&e1), "event");
     TRY(g, hipEventRecord(e0, 0), "event record");
-    hipLaunchKernelGGL(in->fn, dim3((unsigned)gx, (unsigned)gy, (unsigned)gz), dim3(r->threads), (size_t)smem, 0, p);
+    hipLaunchKernelGGL(in->fn, dim3((unsigned)gx, (unsigned)gy, (unsigned)gz), dim3(r->threads), dyn, 0, p);
     hipError_t le = hipGetLastError();
     if (le == hipSuccess && r->n_split > 1) {
         hipLaunchKernelGGL(fa_combine_fn, dim3((unsigned)rows), dim3(128), 0, 0, p);
@@ -432,7 +446,7 @@ extern "C" fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, d
     if (le != hipSuccess) {
         (void)hipEventDestroy(e0);
         (void)hipEventDestroy(e1);
-        snprintf(err, errlen, "launch of %s refused: %s", in->key, hipGetErrorString(le));
+        snprintf(err, errlen, "launch of %s refused: %s", r->key, hipGetErrorString(le));
         return FASV_GPU_ELAUNCH;
     }
     TRY(g, hipEventRecord(e1, 0), "event record");
