@@ -4,8 +4,9 @@
  * instances, shared with kernels/registry.c) into template instantiations
  * and the launch table fa_instances[], indexed exactly like the registry:
  *   vec   -> fa_vec_kernel<D, TK, TV, NCOLS>        (Dk = Dv = D, K/V types fixed)
- *   tile  -> fa_tile_kernel<DK, DV, NCOLS>          (runtime types and head sizes)
- *   split -> fa_tile_kernel<DK, DV, NCOLS> run as split-KV partials, then
+ *   tile  -> fa_tile_kernel<DK, DV, NCOLS, CT>      (runtime types and head sizes;
+ *            CT = float and __half: the route's compute type picks one)
+ *   split -> fa_tile_kernel<DK, DV, NCOLS, CT> run as split-KV partials, then
  *            fa_combine_kernel
  * Must not know: how the planner chooses among them.
  */
@@ -23,9 +24,11 @@
 #define FA_TOK_any (-1)
 
 #define FA_ENTRY_vec(dk, dv, tk, tv, nc)                                                                   \
-    {1, FA_CORE_VEC, dk, dv, nc, FA_TOK_##tk, FA_TOK_##tv, fa_vec_kernel<dk, FA_TOK_##tk, FA_TOK_##tv, nc>},
-#define FA_ENTRY_tile(dk, dv, tk, tv, nc) {2, FA_CORE_TILE, dk, dv, nc, -1, -1, fa_tile_kernel<dk, dv, nc>},
-#define FA_ENTRY_split(dk, dv, tk, tv, nc) {3, FA_CORE_TILE, dk, dv, nc, -1, -1, fa_tile_kernel<dk, dv, nc>},
+    {1, FA_CORE_VEC, dk, dv, nc, FA_TOK_##tk, FA_TOK_##tv, fa_vec_kernel<dk, FA_TOK_##tk, FA_TOK_##tv, nc>, NULL},
+#define FA_ENTRY_tile(dk, dv, tk, tv, nc) \
+    {2, FA_CORE_TILE, dk, dv, nc, -1, -1, fa_tile_kernel<dk, dv, nc, float>, fa_tile_kernel<dk, dv, nc, __half>},
+#define FA_ENTRY_split(dk, dv, tk, tv, nc) \
+    {3, FA_CORE_TILE, dk, dv, nc, -1, -1, fa_tile_kernel<dk, dv, nc, float>, fa_tile_kernel<dk, dv, nc, __half>},
 
 const fa_inst fa_instances[] = {
 #define FASV_INSTANCE(fam, dk, dv, tk, tv, nc, nc2) FA_ENTRY_##fam(dk, dv, tk, tv, nc)

@@ -5,9 +5,11 @@
  *       K/V types fixed at compile time, up to NC = ncols1*ncols2 columns per
  *       block; warps take keys round-robin, each lane owns D/WARP elements,
  *       q.k reduced with xor shuffles; warps merged at the end in a fixed order.
- *   fa_tile_kernel<DK, DV, NC>  general fallback: runtime Dk <= DK, Dv <= DV,
- *       runtime K/V types converted to f32 in shared memory, kv_tile keys
- *       per step, scores in shared memory, accumulators in registers.
+ *   fa_tile_kernel<DK, DV, NC, CT>  general fallback: runtime Dk <= DK,
+ *       Dv <= DV, runtime K/V types converted into shared memory as CT (f32,
+ *       or f16 where the route's compute type says so; arithmetic in f32),
+ *       kv_tile keys per step, scores in shared memory, accumulators in
+ *       registers.
  *   fa_combine_kernel  merges n_split partials (O, M, L) of a row, adds the sink.
  * Both cores run either whole (n_split == 1: write out) or as split-KV
  * partials (n_split > 1: write (O, M, L) of their KV chunk to scratch).
@@ -221,18 +223,28 @@ static inline int64_t fa_vec_smem(int d, int nc, int nwarps) {
 
 #define FA_TILE_THREADS 256
 
-/* Shared memory fa_tile_kernel uses, in bytes (runtime dk, dv; nc columns):
- *   Q [nc][dk] | KV [kv_tile][max(dk + 1, dv)] | P [nc][kv_tile] | M, L, alpha, slope [nc]
- * all f32. K rows are padded by one value so the score loop is conflict-free.
- * The accumulators live in registers (SLOTS per thread). */
-static inline int64_t fa_tile_smem(int dk, int dv, int nc, int kv_tile) {
-    const int64_t kvw = (dk + 1 > dv) ? dk + 1 : dv;
-    return 4 * ((int64_t)nc * dk + (int64_t)kv_tile * kvw + (int64_t)nc * kv_tile + 4 * (int64_t)nc);
+/* Storage type of the shared Q and K/V tiles: f32, or f16 where the route's
+ * compute type says so (arithmetic is f32 either way). */
+static __device__ __forceinline__ float fa_from(float x) { return x; }
+static __device__ __forceinline__ float fa_from(__half x) { return __half2float(x); }
+template <typename CT> static __device__ __forceinline__ CT fa_to(float x);
+template <> __device__ __forceinline__ float fa_to<float>(float x) { return x; }
+template <> __device__ __forceinline__ __half fa_to<__half>(float x) { return __float2half_rn(x); }
+
+/* Shared memory fa_tile_kernel uses, in bytes (runtime dk, dv; nc columns;
+ * es = 4 for f32 tiles, 2 for f16):
+ *   Q [nc][dk] es | KV [kv_tile][max(dk, dv)] es | P [nc][kv_tile] f32 | M, L [nc] f32
+ * The accumulators live in registers (SLOTS per thread). Never more than the
+ * planner's fasv_tile_smem for the instance's bucket and slots. */
+static inline int64_t fa_tile_smem(int dk, int dv, int nc, int kv_tile, int es) {
+    const int64_t kvw = dk > dv ? dk : dv;
+    return es * ((int64_t)nc * dk + (int64_t)kv_tile * kvw) + 4 * ((int64_t)nc * kv_tile + 2 * (int64_t)nc);
 }
 
 /* DK, DV: the head-size bucket (runtime dk <= DK, dv <= DV); NC: column
- * slots (runtime ncols1 * ncols2 <= NC). Run with FA_TILE_THREADS threads. */
-template <int DK, int DV, int NC>
+ * slots (runtime ncols1 * ncols2 <= NC); CT: tile storage type. Runs with
+ * FA_TILE_THREADS threads. */
+template <int DK, int DV, int NC, typename CT>
 __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_params p) {
     constexpr int W = FA_WARP_SIZE;
     constexpr int SLOTS = (NC * DV + FA_TILE_THREADS - 1) / FA_TILE_THREADS;
@@ -240,30 +252,25 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
     const int tid = threadIdx.x, lane = tid % W, warp = tid / W, nwarps = FA_TILE_THREADS / W;
     const int s = blockIdx.z / p.n_split, split = blockIdx.z % p.n_split;
     const int nc = p.ncols1 * p.ncols2, dk = p.dk, dv = p.dv, kt = p.kv_tile;
-    const int ks = dk + 1;
-    const int kvw = ks > dv ? ks : dv;
-    float *Qs = fa_smem;
-    float *KV = Qs + nc * dk;
-    float *P = KV + kt * kvw;
+    const int kvw = dk > dv ? dk : dv;
+    CT *Qs = (CT *)fa_smem;
+    CT *KV = Qs + nc * dk;
+    float *P = (float *)(KV + kt * kvw);
     float *Mc = P + nc * kt;
     float *Lc = Mc + nc;
-    float *Ac = Lc + nc;
-    float *Sl = Ac + nc;
 
     for (int idx = tid; idx < nc * dk; idx += FA_TILE_THREADS) {
         const int c = idx / dk, d = idx % dk;
         int i, h;
         float x = 0.0f;
         if (fa_column(&p, blockIdx.x, blockIdx.y, c, &i, &h)) x = ((const float *)(p.q + fa_q_off(&p, i, h, s)))[d];
-        Qs[idx] = x;
+        Qs[idx] = fa_to<CT>(x);
     }
     for (int c = tid; c < nc; c += FA_TILE_THREADS) {
-        int i, h;
         Mc[c] = FA_NEG_INF;
         Lc[c] = 0.0f;
-        Sl[c] = fa_column(&p, blockIdx.x, blockIdx.y, c, &i, &h) ? fa_slope(&p, h) : 0.0f;
     }
-    float o[SLOTS];
+    float o[SLOTS], mold[SLOTS];
 #pragma unroll
     for (int t = 0; t < SLOTS; t++) o[t] = 0.0f;
 
@@ -279,7 +286,13 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
         const int n = hi - j0 < kt ? hi - j0 : kt;
         for (int idx = tid; idx < n * dk; idx += FA_TILE_THREADS) {
             const int jj = idx / dk, d = idx % dk;
-            KV[jj * ks + d] = fa_load(tk, kb + (int64_t)(j0 + jj) * p.nbk1, d);
+            KV[jj * dk + d] = fa_to<CT>(fa_load(tk, kb + (int64_t)(j0 + jj) * p.nbk1, d));
+        }
+        /* the accumulators' view of the running max before this tile */
+#pragma unroll
+        for (int t = 0; t < SLOTS; t++) {
+            const int idx = tid + t * FA_TILE_THREADS;
+            mold[t] = idx < nc * dv ? Mc[idx / dv] : 0.0f;
         }
         __syncthreads();
         for (int idx = tid; idx < nc * kt; idx += FA_TILE_THREADS) {
@@ -287,10 +300,16 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
             int i, h;
             float x = FA_NEG_INF;
             if (jj < n && fa_column(&p, blockIdx.x, blockIdx.y, c, &i, &h)) {
+                /* start each key's dot product at a different element: lanes
+                 * with consecutive keys hit different banks without padding */
                 float a = 0.0f;
-                const float *q = Qs + c * dk, *kr = KV + jj * ks;
-                for (int d = 0; d < dk; d++) a += q[d] * kr[d];
-                x = fa_logit(p, a, j0 + jj, i, h, s, Sl[c]);
+                const CT *q = Qs + c * dk, *kr = KV + jj * dk;
+                int d = jj % dk;
+                for (int t = 0; t < dk; t++) {
+                    a += fa_from(q[d]) * fa_from(kr[d]);
+                    d = d + 1 == dk ? 0 : d + 1;
+                }
+                x = fa_logit(p, a, j0 + jj, i, h, s, p.use_alibi ? fa_slope(&p, h) : 1.0f);
             }
             P[idx] = x;
         }
@@ -310,16 +329,14 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
             }
             sum = fa_warp_sum(sum);
             if (lane == 0) {
-                const float a = (mo == FA_NEG_INF) ? 0.0f : expf(mo - mn);
-                Ac[c] = a;
-                Lc[c] = Lc[c] * a + sum;
+                Lc[c] = Lc[c] * ((mo == FA_NEG_INF) ? 0.0f : expf(mo - mn)) + sum;
                 Mc[c] = mn;
             }
         }
         /* V tile (the K tile is no longer read) */
         for (int idx = tid; idx < n * dv; idx += FA_TILE_THREADS) {
             const int jj = idx / dv, d = idx % dv;
-            KV[jj * dv + d] = fa_load(tv, vb + (int64_t)(j0 + jj) * p.nbv1, d);
+            KV[jj * dv + d] = fa_to<CT>(fa_load(tv, vb + (int64_t)(j0 + jj) * p.nbv1, d));
         }
         __syncthreads();
 #pragma unroll
@@ -327,9 +344,10 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
             const int idx = tid + t * FA_TILE_THREADS;
             if (idx < nc * dv) {
                 const int c = idx / dv, d = idx % dv;
-                float acc = o[t] * Ac[c];
+                const float mn = Mc[c];
+                float acc = o[t] * ((mold[t] == FA_NEG_INF) ? 0.0f : expf(mold[t] - mn));
                 const float *pr = P + c * kt;
-                for (int jj = 0; jj < n; jj++) acc += pr[jj] * KV[jj * dv + d];
+                for (int jj = 0; jj < n; jj++) acc += pr[jj] * fa_from(KV[jj * dv + d]);
                 o[t] = acc;
             }
         }

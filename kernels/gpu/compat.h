@@ -12,6 +12,7 @@
 
 #if defined(__HIPCC__) || defined(__HIP_PLATFORM_AMD__) || defined(__HIP__)
 #define FASV_HIP 1
+#include <hip/hip_fp16.h>
 #include <hip/hip_runtime.h>
 /* hip-clang defines __AMDGCN_WAVEFRONT_SIZE per offload architecture in the
  * device passes; the host pass never uses the value for code generation. */
@@ -26,6 +27,7 @@ static __device__ __forceinline__ float fa_shfl(float v, int src) { return __shf
 
 #elif defined(__CUDACC__)
 #define FASV_CUDA 1
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #define FA_WARP_SIZE 32
 static __device__ __forceinline__ float fa_shfl_xor(float v, int m) {

@@ -22,7 +22,8 @@ typedef struct fa_inst {
     int dk, dv;         /* vec: exact head sizes; tile/split: bucket */
     int nc;             /* column slots (ncols1 * ncols2 <= nc) */
     int type_k, type_v; /* vec: compiled types; tile/split: -1 (runtime conversion) */
-    fa_kernel_fn fn;
+    fa_kernel_fn fn;    /* f32 tiles (vec: its only body) */
+    fa_kernel_fn fn16;  /* tile/split: f16 tiles (route compute type f16); vec: NULL */
 } fa_inst;
 
 extern const fa_inst fa_instances[];

@@ -405,8 +405,16 @@ extern "C" fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, d
         if (dk > in->dk || dv > in->dv)
             ROUTE_ERR("instance %s serves Dk<=%d Dv<=%d, node has %lld,%lld", r->key, in->dk, in->dv, (long long)dk, (long long)dv);
     }
+    fa_kernel_fn fn = in->fn;
+    int es = 4;
+    if (in->core == FA_CORE_TILE) {
+        /* the route's compute type: f32, or f16 tiles */
+        if (r->eff_type_k != r->eff_type_v || (r->eff_type_k != FASV_TYPE_F32 && r->eff_type_k != FASV_TYPE_F16))
+            ROUTE_ERR("%s computes in f32 or f16 tiles, the route says K=%d V=%d", r->key, r->eff_type_k, r->eff_type_v);
+        if (r->eff_type_k == FASV_TYPE_F16) fn = in->fn16, es = 2;
+    }
     const int64_t smem = in->core == FA_CORE_VEC ? fa_vec_smem(in->dk, in->nc, r->threads / W)
-                                                 : fa_tile_smem((int)dk, (int)dv, nc, r->kv_tile);
+                                                 : fa_tile_smem((int)dk, (int)dv, nc, r->kv_tile, es);
     if (smem > r->smem_bytes)
         ROUTE_ERR("kernel needs %lld bytes of shared memory, the route grants %lld", (long long)smem, (long long)r->smem_bytes);
     if (r->smem_bytes > g->info.smem_per_block)
@@ -430,14 +438,14 @@ extern "C" fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, d
 
     const size_t dyn = (size_t)r->smem_bytes; /* the launch gets exactly what the route grants */
     if (dyn > 48 * 1024)
-        TRY(g, hipFuncSetAttribute((const void *)in->fn, hipFuncAttributeMaxDynamicSharedMemorySize, (int)dyn),
+        TRY(g, hipFuncSetAttribute((const void *)fn, hipFuncAttributeMaxDynamicSharedMemorySize, (int)dyn),
             "raise shared memory limit");
 
     hipEvent_t e0, e1;
     TRY(g, hipEventCreate(&e0), "event");
     TRY(g, hipEventCreate(&e1), "event");
     TRY(g, hipEventRecord(e0, 0), "event record");
-    hipLaunchKernelGGL(in->fn, dim3((unsigned)gx, (unsigned)gy, (unsigned)gz), dim3(r->threads), dyn, 0, p);
+    hipLaunchKernelGGL(fn, dim3((unsigned)gx, (unsigned)gy, (unsigned)gz), dim3(r->threads), dyn, 0, p);
     hipError_t le = hipGetLastError();
     if (le == hipSuccess && r->n_split > 1) {
         hipLaunchKernelGGL(fa_combine_fn, dim3((unsigned)rows), dim3(128), 0, 0, p);
