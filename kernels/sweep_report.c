@@ -350,11 +350,11 @@ void fasv_sweep_write_map(FILE *f, const fasv_sweep_result *r) {
           f);
     fputs("<h1 style=\"font-size:20px\">fasv route map — target <code>", f);
     html_text(f, r->target);
-    fprintf(f, "</code></h1>\n<p>%lld classes × %d devices = %lld checks: %lld clean, %lld outside the envelope, "
+    fprintf(f, "</code></h1>\n<p>%lld classes × %d device%s = %lld checks: %lld clean, %lld outside the envelope, "
                "<b style=\"color:%s\">%lld violations</b>. Each cell is one (head-size class × n_q class) of one "
                "device and aggregates every class in it (types, GQA, n_kv, grid, alignment, precision); the bar "
                "shows the share of each family. Hover a cell for its counts.</p>\n",
-            (long long)r->classes, r->n_devices, (long long)r->checks, (long long)r->clean, (long long)r->outside,
+            (long long)r->classes, r->n_devices, r->n_devices == 1 ? "" : "s", (long long)r->checks, (long long)r->clean, (long long)r->outside,
             r->violations ? "#d62728" : "#222", (long long)r->violations);
     fprintf(f, "<div class=\"legend\">");
     for (int fm = 1; fm < FASV_FAM_COUNT; fm++)
