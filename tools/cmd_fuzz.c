@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fasv/gpucheck.h"
 #include "fasv/json.h"
 #include "fz_run.h"
 #include "fz_target.h"
@@ -34,6 +35,14 @@ static const char *k_help =
     "  --artifacts DIR  where findings go (default fasv-findings)\n"
     "  --tiny           small cases only (as the oracle fuzzing uses)\n"
     "  --json           print the summary as JSON on stdout\n"
+    "  --gpu            differential GPU fuzzing on GPU 0 instead: random legal\n"
+    "                   cases within a size budget, each run on the GPU with the\n"
+    "                   built-in target and judged against the oracle as `fasv run`\n"
+    "                   does; a fault or hang is isolated in a worker process,\n"
+    "                   recorded with its reproducer (under --artifacts/gpu), and\n"
+    "                   the GPU's health probed before going on. No GPU: exit 2.\n"
+    "  --gpus LIST      the same with one worker per GPU (e.g. 0,1,2,3) over one\n"
+    "                   shared stream of cases\n"
     "  --quiet          no progress lines on stderr\n"
     "\n"
     "Test targets (planted holes, for checking the fuzzer itself):\n";
@@ -48,11 +57,89 @@ static void on_signal(int sig) {
     signal(SIGTERM, SIG_DFL);
 }
 
-enum { O_PLANNER = 256, O_TIME, O_RUNS, O_JOBS, O_SEED, O_CORPUS, O_ART, O_TINY, O_JSON, O_QUIET, O_HELP };
+enum { O_PLANNER = 256, O_TIME, O_RUNS, O_JOBS, O_SEED, O_CORPUS, O_ART, O_TINY, O_JSON, O_QUIET, O_HELP, O_GPU, O_GPUS };
 static const struct option k_opts[] = {
     {"planner", 1, 0, O_PLANNER}, {"max-time", 1, 0, O_TIME}, {"runs", 1, 0, O_RUNS},     {"jobs", 1, 0, O_JOBS},
     {"seed", 1, 0, O_SEED},       {"corpus", 1, 0, O_CORPUS}, {"artifacts", 1, 0, O_ART}, {"tiny", 0, 0, O_TINY},
-    {"json", 0, 0, O_JSON},       {"quiet", 0, 0, O_QUIET},   {"help", 0, 0, O_HELP},     {0, 0, 0, 0}};
+    {"json", 0, 0, O_JSON},       {"quiet", 0, 0, O_QUIET},   {"help", 0, 0, O_HELP},     {"gpu", 0, 0, O_GPU},
+    {"gpus", 1, 0, O_GPUS},       {0, 0, 0, 0}};
+
+/* "0,1,3" -> ordinals; 0 or -1 after printing the error. */
+static int parse_gpus(const char *s, int *out, int *n) {
+    *n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 0 || v > 1023 || (*end && *end != ',') || *n >= 64) {
+            cli_usage_error("fuzz", "--gpus: need a list of ordinals like 0,1,2, got '%s'", s);
+            return -1;
+        }
+        out[(*n)++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    if (!*n) {
+        cli_usage_error("fuzz", "--gpus: empty list");
+        return -1;
+    }
+    return 0;
+}
+
+static int gpu_fuzz(const fasv_fuzz_opts *o, const int *gpus, int n, int json, int quiet) {
+    char dir[1024], err[512];
+    snprintf(dir, sizeof dir, "%s/gpu", o->artifacts_dir);
+    if (cli_mkdirs(dir) != 0) return cli_usage_error("fuzz", "cannot create %s", dir);
+    fasv_gpu_fuzz_opts g;
+    memset(&g, 0, sizeof g);
+    g.gpus = gpus;
+    g.n_gpus = n;
+    g.seed = o->seed;
+    g.max_cases = o->runs;
+    g.max_time_s = o->max_time;
+    g.findings_dir = dir;
+    g.target = o->target;
+    g.quiet = quiet;
+    fasv_gpu_fuzz_stats st;
+    int rc = fasv_gpu_fuzz(&g, &st, err, sizeof err);
+    if (rc == 2) {
+        fprintf(stderr, "fasv fuzz: %s\n", err);
+        return FASV_EXIT_USAGE;
+    }
+    double rate = st.wall_s > 0 ? (double)st.cases / st.wall_s : 0;
+    double busy = st.worker_s > 0 ? st.worker_s : 1;
+    if (json) {
+        fasv_json j;
+        fasv_json_init(&j, stdout, 1);
+        fasv_json_obj(&j);
+        fasv_json_kstr(&j, "mode", "gpu");
+        fasv_json_kint(&j, "seed", (int64_t)o->seed);
+        fasv_json_kint(&j, "gpus", n);
+        fasv_json_kint(&j, "cases", st.cases);
+        fasv_json_kint(&j, "passed", st.passed);
+        fasv_json_kint(&j, "skipped", st.skipped);
+        fasv_json_kint(&j, "errors", st.errors);
+        fasv_json_kint(&j, "findings", st.findings);
+        fasv_json_kint(&j, "unique_findings", st.unique_findings);
+        fasv_json_kint(&j, "restarts", st.restarts);
+        fasv_json_knum(&j, "seconds", st.wall_s);
+        fasv_json_knum(&j, "cases_per_s", rate);
+        fasv_json_knum(&j, "share_oracle", st.oracle_s / busy);
+        fasv_json_knum(&j, "share_kernel", st.kernel_s / busy);
+        fasv_json_knum(&j, "share_generate", st.gen_s / busy);
+        fasv_json_kstr(&j, "first_finding", st.first_finding);
+        fasv_json_end(&j);
+        fasv_json_done(&j);
+    } else {
+        printf("fasv fuzz --gpu: %lld cases in %.1f s (%.1f/s) on %d GPU(s): %lld passed, %lld outside the envelope, "
+               "%lld not checked, %lld findings (%lld unique), %lld worker restarts\n",
+               (long long)st.cases, st.wall_s, rate, n, (long long)st.passed, (long long)st.skipped,
+               (long long)st.errors, (long long)st.findings, (long long)st.unique_findings, (long long)st.restarts);
+        printf("  worker time: oracle %.0f%%, kernel launches %.1f%%, data generation %.0f%%\n", 100 * st.oracle_s / busy,
+               100 * st.kernel_s / busy, 100 * st.gen_s / busy);
+        if (st.first_finding[0]) printf("  first reproducer: %s\n", st.first_finding);
+    }
+    return rc == 1 ? FASV_EXIT_FINDING : FASV_EXIT_OK;
+}
 
 int cmd_fuzz(int argc, char **argv) {
     fasv_fuzz_opts o;
@@ -61,7 +148,7 @@ int cmd_fuzz(int argc, char **argv) {
     o.seed = 1;
     o.artifacts_dir = "fasv-findings";
     const char *planner = NULL;
-    int json = 0, quiet = 0;
+    int json = 0, quiet = 0, gpus[64], n_gpus = 0;
     int64_t v;
     float t;
     optind = 0;
@@ -101,6 +188,13 @@ int cmd_fuzz(int argc, char **argv) {
         case O_TINY: o.mutate.rand.tiny = true; break;
         case O_JSON: json = 1; break;
         case O_QUIET: quiet = 1; break;
+        case O_GPU:
+            gpus[0] = 0;
+            n_gpus = 1;
+            break;
+        case O_GPUS:
+            if (parse_gpus(optarg, gpus, &n_gpus)) return FASV_EXIT_USAGE;
+            break;
         case ':': return cli_usage_error("fuzz", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("fuzz", "unknown option '%s' (see --help)", argv[optind - 1]);
         }
@@ -111,6 +205,7 @@ int cmd_fuzz(int argc, char **argv) {
     if (!o.target) return cli_usage_error("fuzz", "%s", err);
     o.progress = quiet ? NULL : stderr;
     o.stop = &g_stop;
+    if (n_gpus) return gpu_fuzz(&o, gpus, n_gpus, json, quiet);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "fasv/gpucheck.h"
 #include "fasv/json.h"
 #include "fz_reduce.h"
 #include "fz_run.h"
@@ -163,6 +164,75 @@ static int phase_fuzz(verify_ctx *x, phase_report *r) {
     return 0;
 }
 
+/* GPU findings become verify findings: route properties keep their kind,
+ * a fault, hang or crash is CRASH, everything the oracle or the buffers
+ * caught is NUMERICS. */
+static void gpu_finding(void *ctx, const fasv_case *c, const fasv_gpu_result *r, const char *path, const char *sig) {
+    verify_ctx *x = ctx;
+    fasv_prop kind = FASV_PROP_NUMERICS;
+    for (int p = 1; p < FASV_PROP_COUNT; p++)
+        if (strcmp(r->kind, fasv_prop_name((fasv_prop)p)) == 0) kind = (fasv_prop)p;
+    if (!strcmp(r->kind, "fault") || !strcmp(r->kind, "timeout") || !strcmp(r->kind, "crash") || !strcmp(r->kind, "hang"))
+        kind = FASV_PROP_CRASH;
+    char s[FASV_SIG_LEN], d[FASV_DETAIL_LEN];
+    snprintf(s, sizeof s, "gpu/%s", sig);
+    snprintf(d, sizeof d, "%.300s (reproducer %.180s)", r->detail, path);
+    verify_add_finding(x, s, kind, r->model, d, c);
+}
+
+/* Differential GPU fuzzing against the oracle, one worker per GPU, for half
+ * of the time left (the planner fuzzing takes the rest). Skipped, and said
+ * so, where there is no GPU. */
+static int phase_gpu(verify_ctx *x, phase_report *r) {
+    int n = fasv_gpu_count();
+    if (n <= 0) {
+        r->status = "skipped";
+        snprintf(r->summary, sizeof r->summary, "not run: no GPU (this build's GPU backend: %s)", fasv_gpu_backend());
+        return 0;
+    }
+    double left = x->budget - (now_s() - x->t0);
+    double t = 0.5 * (left - fmax(1.0, 0.05 * x->budget));
+    if (t < 1.0) {
+        r->status = "skipped";
+        snprintf(r->summary, sizeof r->summary, "not run: no time left in the budget");
+        return 0;
+    }
+    int gpus[64];
+    if (n > 64) n = 64;
+    for (int i = 0; i < n; i++) gpus[i] = i;
+    char dir[1100], err[512];
+    snprintf(dir, sizeof dir, "%s/gpu-findings", x->out_dir);
+    cli_mkdirs(dir);
+    fasv_gpu_fuzz_opts o;
+    memset(&o, 0, sizeof o);
+    o.gpus = gpus;
+    o.n_gpus = n;
+    o.seed = x->seed;
+    o.max_time_s = t;
+    o.findings_dir = dir;
+    o.target = x->target;
+    o.stop = (volatile int *)x->stop;
+    o.on_finding = gpu_finding;
+    o.ctx = x;
+    fasv_gpu_fuzz_stats st;
+    int rc = fasv_gpu_fuzz(&o, &st, err, sizeof err);
+    if (rc == 2) {
+        r->status = "error";
+        snprintf(r->summary, sizeof r->summary, "%s", err);
+        return -1;
+    }
+    r->status = st.findings ? "findings" : "ok";
+    snprintf(r->summary, sizeof r->summary,
+             "%lld cases on %d GPU(s) in %.1f s (%.1f/s): %lld passed, %lld outside the envelope, %lld findings (%lld unique)",
+             (long long)st.cases, n, st.wall_s, st.wall_s > 0 ? st.cases / st.wall_s : 0.0, (long long)st.passed,
+             (long long)st.skipped, (long long)st.findings, (long long)st.unique_findings);
+    stat_add(r, "cases", st.cases);
+    stat_add(r, "passed", st.passed);
+    stat_add(r, "findings", st.findings);
+    stat_add(r, "restarts", st.restarts);
+    return 0;
+}
+
 typedef struct verify_phase {
     const char *name;
     const char *what;
@@ -171,9 +241,9 @@ typedef struct verify_phase {
 
 static const verify_phase k_phases[] = {
     {"sweep", "the grid of the shape space on every device; writes the route map", phase_sweep},
+    {"gpu", "differential GPU fuzzing against the oracle (half the time left; skipped without a GPU)", phase_gpu},
     {"fuzz", "structure-aware fuzzing for the rest of the budget", phase_fuzz},
-    /* INTEGRATION POINTS: {"scenarios", ...} (lifecycle issue) and
-     * {"gpu", ...} (GPU issue), one function each. */
+    /* INTEGRATION POINT: {"scenarios", ...} (lifecycle issue), one function. */
 };
 #define N_PHASES ((int)(sizeof k_phases / sizeof k_phases[0]))
 

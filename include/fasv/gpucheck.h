@@ -9,7 +9,8 @@
  * (kernels/gpu/gpu_fuzz.c): worker processes, one per GPU, over one stream
  * of random legal cases; a fault or hang in one case is isolated, recorded
  * with its reproducer, and the worker restarted after a health probe.
- * Must not know: how the target plans; kernel internals.
+ * Must not know: how the target plans; kernel internals. (The oracle's
+ * verdict is kept as figures and text, so this header needs no oracle type.)
  */
 #ifndef FASV_GPUCHECK_H
 #define FASV_GPUCHECK_H
@@ -19,7 +20,7 @@
 
 #include "fasv/case.h"
 #include "fasv/gpu.h"
-#include "fasv/oracle.h"
+#include "fasv/json.h"
 #include "fasv/target.h"
 
 #ifdef __cplusplus
@@ -49,8 +50,13 @@ typedef struct fasv_gpu_result {
     char detail[768];     /* one or more lines with the figures */
     char model[32];       /* the modeled device planned for */
     fasv_route route;
-    int has_verdict;
-    fasv_verdict verdict; /* oracle comparison (when it ran) */
+    int has_verdict;      /* the oracle comparison ran: */
+    int verdict_pass;
+    char gate[16];        /* first failed gate ("pass" when none) */
+    double err_max;       /* worst row error, in units of the row scale */
+    double worst_ratio;   /* worst row error / its bound (<= 1 passes) */
+    double max_abs, nmse; /* plain figures */
+    char verdict_text[1536]; /* the oracle's verdict block, as fasv_verdict_print writes it */
     int device_lost;      /* a fault or timeout: the GPU context must be abandoned */
     double gen_ms, kernel_ms, oracle_ms, total_ms;
     int64_t out_count;
@@ -83,6 +89,11 @@ typedef struct fasv_gpu_fuzz_opts {
     const fasv_target *target; /* NULL = builtin */
     int quiet;
     FILE *log;             /* progress and findings (NULL = stderr) */
+    volatile int *stop;    /* set nonzero to stop early (NULL = only SIGINT) */
+    /* called for each new finding (first of its signature), with the case,
+     * the result, the reproducer's path and a signature */
+    void (*on_finding)(void *ctx, const fasv_case *c, const fasv_gpu_result *r, const char *path, const char *sig);
+    void *ctx;
 } fasv_gpu_fuzz_opts;
 
 typedef struct fasv_gpu_fuzz_stats {

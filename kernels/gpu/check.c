@@ -6,14 +6,14 @@
  * Must not know: how the target plans, kernel internals, GPU runtimes (it
  * talks to the device only through fasv/gpu.h).
  */
-#define _GNU_SOURCE
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "fasv/gpucheck.h"
-#include "fasv/props.h"
+#include "fasv/oracle.h"
+#include "gpu/check_plan.h"
 
 /* A quiet NaN with a payload no arithmetic produces: an element still
  * holding it after a launch was never written. */
@@ -82,9 +82,9 @@ static int check_buffers(fasv_gpu *g, const fasv_data *d, bufs *b, fasv_gpu_resu
         const char *name = i < FASV_NT ? names[i] : i == FASV_NT ? "out" : "scratch";
         *st = fasv_gpu_check_guards(g, x, err, errlen);
         if (*st) {
-            char tmp[256];
-            snprintf(tmp, sizeof tmp, "%s buffer: %s", name, err);
-            snprintf(err, errlen, "%s", tmp);
+            char tmp[768];
+            snprintf(tmp, sizeof tmp, "%s buffer: %.400s", name, err);
+            snprintf(err, errlen, "%.450s", tmp);
             return -1;
         }
     }
@@ -167,17 +167,15 @@ fasv_gpu_outcome fasv_gpu_check_case(fasv_gpu *g, const fasv_case *c, const fasv
     snprintf(res->model, sizeof res->model, "%s", dev->name);
 
     /* plan: the route properties first (totality, contract, determinism) */
-    fasv_finding f;
-    memset(&f, 0, sizeof f);
-    int rv = (int)fasv_check_route(t, dev, n, &f);
-    res->route = f.route;
-    if (rv == 2 /* FASV_OUTSIDE */) {
-        snprintf(res->detail, sizeof res->detail, "outside the envelope on %s: %s", dev->name, f.detail);
+    const char *pkind = NULL;
+    int rv = fasv_gpucheck_plan(t, dev, n, &res->route, why, sizeof why, &pkind);
+    if (rv == 2) {
+        snprintf(res->detail, sizeof res->detail, "outside the envelope on %s: %s", dev->name, why);
         return finish(res, FASV_GPU_SKIP, "outside", t0);
     }
-    if (rv == 1 /* FASV_VIOLATION */) {
-        snprintf(res->detail, sizeof res->detail, "%s", f.detail);
-        return finish(res, FASV_GPU_FINDING, fasv_prop_name(f.kind), t0);
+    if (rv == 1) {
+        snprintf(res->detail, sizeof res->detail, "%s", why);
+        return finish(res, FASV_GPU_FINDING, pkind, t0);
     }
     if (fasv_gpu_has_instance(&res->route, why, sizeof why) != 0) {
         snprintf(res->detail, sizeof res->detail, "route %s: %s", res->route.key, why);
@@ -294,13 +292,28 @@ fasv_gpu_outcome fasv_gpu_check_case(fasv_gpu *g, const fasv_case *c, const fasv
         for (int64_t k = 0; k < count; k++) cand[k] = o1[k];
         fasv_tol tol;
         fasv_tol_default(&tol, n->prec);
-        int pass = fasv_compare(n, ref.ref, ref.row_scale, ref.naive, cand, &tol, &res->verdict);
+        fasv_verdict v;
+        int pass = fasv_compare(n, ref.ref, ref.row, ref.naive, cand, &tol, &v);
         res->has_verdict = 1;
+        res->verdict_pass = pass;
+        snprintf(res->gate, sizeof res->gate, "%s", pass ? "pass" : fasv_gate_name(v.first));
+        res->err_max = v.err_max;
+        res->worst_ratio = v.worst_ratio;
+        res->max_abs = v.max_abs;
+        res->nmse = v.nmse;
+        char *text = NULL;
+        size_t tlen = 0;
+        FILE *mf = open_memstream(&text, &tlen);
+        if (mf) {
+            fasv_verdict_print(mf, &v, "  ");
+            fclose(mf);
+            snprintf(res->verdict_text, sizeof res->verdict_text, "%s", text ? text : "");
+            free(text);
+        }
         fasv_oracle_result_free(&ref);
         res->oracle_ms = now_ms() - to;
         if (!pass) {
-            snprintf(res->detail, sizeof res->detail, "output outside the tolerance (gate %s)",
-                     fasv_gate_name(res->verdict.first));
+            snprintf(res->detail, sizeof res->detail, "output outside the tolerance (gate %s)", res->gate);
             oc = finish(res, FASV_GPU_FINDING, "numerics", t0);
             goto done;
         }
@@ -331,7 +344,7 @@ void fasv_gpu_result_print(FILE *f, const fasv_case *c, const fasv_gpu_result *r
     if (r->model[0]) fprintf(f, " on %s", r->model);
     fprintf(f, "\n  route: %s\n", r->route.family != FASV_FAM_NONE || r->route.reason[0] ? rt : "(not planned)");
     if (r->detail[0]) fprintf(f, "  %s\n", r->detail);
-    if (r->has_verdict) fasv_verdict_print(f, &r->verdict, "  ");
+    if (r->has_verdict) fputs(r->verdict_text, f);
     fprintf(f, "  time: kernel %.3f ms, generate %.1f ms, oracle %.1f ms, total %.1f ms\n", r->kernel_ms, r->gen_ms,
             r->oracle_ms, r->total_ms);
     (void)c;
@@ -354,7 +367,14 @@ void fasv_gpu_result_json(fasv_json *j, const fasv_gpu_result *r) {
     fasv_json_knum(j, "total_ms", r->total_ms);
     if (r->has_verdict) {
         fasv_json_key(j, "verdict");
-        fasv_verdict_json(j, &r->verdict);
+        fasv_json_obj(j);
+        fasv_json_kbool(j, "pass", r->verdict_pass);
+        fasv_json_kstr(j, "gate", r->gate);
+        fasv_json_knum(j, "err_max", r->err_max);
+        fasv_json_knum(j, "worst_ratio", r->worst_ratio);
+        fasv_json_knum(j, "max_abs", r->max_abs);
+        fasv_json_knum(j, "nmse", r->nmse);
+        fasv_json_end(j);
     }
     fasv_json_end(j);
 }

@@ -11,7 +11,6 @@
  * Must not know: how the target plans; kernel internals; GPU runtimes (each
  * worker uses fasv/gpucheck.h).
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -49,7 +48,7 @@ typedef struct worker {
     double since;   /* when it was handed out */
     int dead;       /* retired after a failed start or probe */
     int probing;
-    char name[128];
+    char name[192];
     char model[32]; /* modeled device of the worker's GPU */
 } worker;
 
@@ -179,7 +178,7 @@ static int start_worker(const fasv_gpu_fuzz_opts *o, worker *w, FILE *log) {
         return -1;
     }
     snprintf(w->model, sizeof w->model, "%s", h.info.model);
-    snprintf(w->name, sizeof w->name, "%s (%s, modeled as %s)", h.info.name, h.info.arch,
+    snprintf(w->name, sizeof w->name, "%.80s (%.20s, modeled as %.20s)", h.info.name, h.info.arch,
              h.info.model[0] ? h.info.model : "nothing");
     return 0;
 }
@@ -243,8 +242,9 @@ static int record_finding(const fasv_gpu_fuzz_opts *o, fasv_gpu_fuzz_stats *st, 
     snprintf(path, sizeof path, "%s/%s-%llu-%llu.case", dir, r->kind, (unsigned long long)o->seed,
              (unsigned long long)index);
     if (fasv_case_save(&c, path, err, sizeof err) != 0) fprintf(log, "cannot write reproducer: %s\n", err);
-    else if (!st->first_finding[0]) snprintf(st->first_finding, sizeof st->first_finding, "%s", path);
+    else if (!st->first_finding[0]) snprintf(st->first_finding, sizeof st->first_finding, "%.500s", path);
     fprintf(log, "FINDING %s%s: %s\n  %s\n  reproducer: %s\n", sig, fresh ? "" : " (seen before)", r->detail, rt, path);
+    if (fresh && o->on_finding) o->on_finding(o->ctx, &c, r, path, sig);
     fflush(log);
     return fresh;
 }
@@ -291,7 +291,7 @@ int fasv_gpu_fuzz(const fasv_gpu_fuzz_opts *o, fasv_gpu_fuzz_stats *st, char *er
     uint64_t next = 0;
     for (;;) {
         double t = now_s();
-        int out_of_budget = g_stop || (o->max_time_s > 0 && t - t0 >= o->max_time_s) ||
+        int out_of_budget = g_stop || (o->stop && *o->stop) || (o->max_time_s > 0 && t - t0 >= o->max_time_s) ||
                             (o->max_cases > 0 && (int64_t)next >= o->max_cases);
         /* hand out work */
         int busy = 0;
