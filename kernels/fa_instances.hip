@@ -10,6 +10,7 @@
  *            fa_combine_kernel
  * Must not know: how the planner chooses among them.
  */
+#define FA_DEFINE_KERNELS
 #include "fa_kernels.h"
 #include "gpu/fa_table.h"
 

@@ -368,6 +368,7 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
 
 /* ---- split combine ------------------------------------------------------- */
 
+#ifdef FA_DEFINE_KERNELS /* the non-template kernel lives in fa_instances.hip only */
 /* One block per output row (s, i, h), rows in output order; threads over d. */
 __global__ void __launch_bounds__(FA_MAX_THREADS) fa_combine_kernel(const fa_params p) {
     const int64_t row = blockIdx.x;
@@ -393,5 +394,7 @@ __global__ void __launch_bounds__(FA_MAX_THREADS) fa_combine_kernel(const fa_par
         fa_write(q1, d, i, h, s, 0, o, m, l);
     }
 }
+
+#endif
 
 #endif
