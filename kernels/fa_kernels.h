@@ -48,8 +48,9 @@ static __device__ __forceinline__ float fa_logit(const fa_params &p, float dot, 
     return x;
 }
 
-/* KV range of this block: all keys, or its split's chunk; the test-only
- * KV-tail fault drops the last key of a ragged range. */
+/* KV range of this block: all keys, or its split's chunk. The test-only
+ * KV-tail fault is the classic off-by-one of a tail loop (<= for <): a
+ * ragged range reads one key past its end. */
 static __device__ __forceinline__ void fa_block_range(const fa_params &p, int split, int *lo, int *hi) {
     if (p.n_split > 1) {
         fa_split_range(&p, split, lo, hi);
@@ -57,7 +58,7 @@ static __device__ __forceinline__ void fa_block_range(const fa_params &p, int sp
         *lo = 0;
         *hi = p.n_kv;
     }
-    if (p.fault == FA_FAULT_KV_TAIL && *hi > *lo && (*hi - *lo) % p.kv_tile != 0) *hi -= 1;
+    if (p.fault == FA_FAULT_KV_TAIL && *hi > *lo && (*hi - *lo) % p.kv_tile != 0) *hi += 1;
 }
 
 /* Write one finished element: the final value, or the split partial. */
@@ -368,7 +369,7 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
 
 /* ---- split combine ------------------------------------------------------- */
 
-#ifdef FA_DEFINE_KERNELS /* the non-template kernel lives in fa_instances.hip only */
+#ifdef FA_DEFINE_KERNELS /* the non-template kernel lives in fa_split.hip only */
 /* One block per output row (s, i, h), rows in output order; threads over d. */
 __global__ void __launch_bounds__(FA_MAX_THREADS) fa_combine_kernel(const fa_params p) {
     const int64_t row = blockIdx.x;

@@ -97,9 +97,10 @@ fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, double *ms, 
  * reason in why. */
 int fasv_gpu_has_instance(const fasv_route *r, char *why, size_t len);
 
-/* Test-only fault injection: "kv-tail" drops the last key of every ragged KV
- * range. Read from the environment variable FASV_GPU_FAULT at open;
- * fasv_gpu_set_fault overrides it. Never set outside tests. */
+/* Test-only fault injection: "kv-tail" makes every ragged KV range read one
+ * key past its end (a tail loop's <= for <). Read from the environment
+ * variable FASV_GPU_FAULT on first use; fasv_gpu_set_fault overrides it.
+ * Never set outside tests. */
 int fasv_gpu_set_fault(const char *name); /* 0, or -1 for an unknown name */
 
 #ifdef __cplusplus

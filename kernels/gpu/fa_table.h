@@ -2,7 +2,7 @@
  *
  * Owns: the record that ties an instance of the registry (same index) to its
  * device function and what the launcher needs to launch it. Filled by
- * kernels/fa_instances.hip from kernels/instances.def, so the registry and
+ * kernels/fa_instances.h from kernels/instances.def, so the registry and
  * the compiled kernels are one list; the launcher checks every entry it uses
  * against the registry's (family, head sizes, types, column slots).
  * Must not know: planners' choices, nodes.
@@ -26,8 +26,10 @@ typedef struct fa_inst {
     fa_kernel_fn fn16;  /* tile/split: f16 tiles (route compute type f16); vec: NULL */
 } fa_inst;
 
-extern const fa_inst fa_instances[];
-extern const int fa_instance_count;
+/* One part per family (kernels/fa_vec.hip, fa_tile.hip, fa_split.hip), each
+ * as long as kernels/instances.def; entry i is in the part of its family and
+ * empty (family 0) in the others. */
+extern const fa_inst fa_part_vec[], fa_part_tile[], fa_part_split[];
 extern const fa_kernel_fn fa_combine_fn;
 
 #endif

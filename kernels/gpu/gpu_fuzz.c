@@ -109,7 +109,7 @@ static void fuzz_case(const fasv_gpu_fuzz_opts *o, uint64_t index, const char *m
     fasv_rand_opts ro;
     memset(&ro, 0, sizeof ro);
     ro.max_bytes = o->max_bytes > 0 ? o->max_bytes : (int64_t)64 << 20;
-    ro.max_work = o->max_work > 0 ? o->max_work : (int64_t)1 << 30;
+    ro.max_work = o->max_work > 0 ? o->max_work : (int64_t)1 << 28;
     ro.device = model;
     fasv_random_case(&r, &ro, c);
 }
@@ -127,7 +127,8 @@ static void worker_main(const fasv_gpu_fuzz_opts *o, int gpu, int in_fd, int out
     fasv_gpu_check_opts_default(&co);
     co.target = o->target;
     co.timeout_s = o->timeout_s > 0 ? o->timeout_s : 10.0;
-    co.oracle_threads = 1; /* workers run side by side */
+    co.oracle_threads = o->n_gpus > 1 ? (int)(sysconf(_SC_NPROCESSORS_ONLN) / o->n_gpus) : 0; /* share the CPUs */
+    if (o->n_gpus > 1 && co.oracle_threads < 1) co.oracle_threads = 1;
     for (;;) {
         uint64_t index;
         if (read_all(in_fd, &index, sizeof index)) _exit(0);

@@ -276,12 +276,16 @@ static const fa_inst *find_inst(const fasv_route *r, char *why, size_t len) {
         snprintf(why, len, "route is NONE");
         return NULL;
     }
+    int count = 0;
+    fasv_registry(&count);
     const fasv_kinst *k = fasv_registry_get(r->instance);
-    if (!k || r->instance >= fa_instance_count) {
-        snprintf(why, len, "instance %d is not compiled (the launch table has %d)", r->instance, fa_instance_count);
+    if (!k) {
+        snprintf(why, len, "instance %d is not compiled (the registry has %d)", r->instance, count);
         return NULL;
     }
-    const fa_inst *in = &fa_instances[r->instance];
+    const fa_inst *in = fa_part_vec[r->instance].family ? &fa_part_vec[r->instance]
+                        : fa_part_tile[r->instance].family ? &fa_part_tile[r->instance]
+                                                            : &fa_part_split[r->instance];
     if (strcmp(k->key, r->key) != 0 || (int)k->family != (int)r->family) {
         snprintf(why, len, "instance %d is %s, the route names %s", r->instance, k->key, r->key);
         return NULL;

@@ -1,0 +1,77 @@
+#!/bin/bash
+# bench/gpu.sh — everything one GPU-host session runs, in one call:
+#   build (cuda preset) unless prebuilt binaries are given, replay the
+#   regression corpus and the examples on the GPU, check that the planted
+#   kv-tail fault is caught (tests/gpu_fault.sh and a short fuzz with the
+#   fault), differential fuzzing of the built-in target against the oracle,
+#   kernel throughput on standard shapes next to PyTorch's SDPA on the same
+#   card, and a short table at the end.
+# Usage: bench/gpu.sh [OUT_DIR]   (env: FUZZ_TIME seconds, default 300;
+#        FASV, GPU_BENCH: prebuilt binaries to use instead of building)
+# Logs go to OUT_DIR (default $OUT, else ./gpu-out); record the table and the
+# card's name in bench/results/.
+set -u
+OUTD=${1:-${OUT:-./gpu-out}}
+mkdir -p "$OUTD"
+FUZZ_TIME=${FUZZ_TIME:-300}
+LOG="$OUTD/gpu.log"
+exec > >(tee "$LOG") 2>&1
+T0=$(date +%s)
+el() { echo "[$(( $(date +%s) - T0 )) s]"; }
+
+echo "== host"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv,noheader 2>&1
+echo "cpus: $(nproc)"
+
+FASV=${FASV:-}
+GPU_BENCH=${GPU_BENCH:-}
+if [ -z "$FASV" ] || ! "$FASV" --help >/dev/null 2>&1; then
+    echo "== build (cuda preset) $(el)"
+    if ! { cmake --preset cuda -DFASV_WERROR=OFF >"$OUTD/build.log" 2>&1 &&
+           cmake --build --preset cuda -j"$(nproc)" >>"$OUTD/build.log" 2>&1; }; then
+        tail -40 "$OUTD/build.log"; echo "BUILD FAILED"; exit 1
+    fi
+    FASV=build/cuda/tools/fasv
+    GPU_BENCH=build/cuda/kernels/gpu/gpu_bench
+fi
+echo "fasv: $FASV  $(el)"
+
+echo "== regression corpus and examples on the GPU $(el)"
+"$FASV" run corpus/regress examples/cases tests/gpu >"$OUTD/regress.txt" 2>&1
+REG_RC=$?
+grep -E "^[^ ].*: (PASS|FAIL|SKIP|ERROR)" "$OUTD/regress.txt" | sed 's/^.*\///' | cut -c1-150
+tail -1 "$OUTD/regress.txt"
+echo "exit $REG_RC"
+
+echo "== planted fault (kv-tail): tests/gpu_fault.sh $(el)"
+( cd "$OUTD" && sh "$OLDPWD/tests/gpu_fault.sh" "$(cd "$OLDPWD" && realpath "$FASV")" ) 2>&1 | tail -8
+FAULT_RC=${PIPESTATUS[0]}
+echo "exit $FAULT_RC"
+echo "== planted fault under fuzzing (300 cases) $(el)"
+FASV_GPU_FAULT=kv-tail "$FASV" fuzz --gpu --runs 300 --seed 2 --artifacts "$OUTD/fault-findings" --quiet >"$OUTD/fault-fuzz.txt" 2>&1
+FF_RC=$?
+grep -c "^FINDING" "$OUTD/fault-fuzz.txt" | sed 's/^/finding lines: /'
+grep "^FINDING" "$OUTD/fault-fuzz.txt" | sed 's/ (seen before)//' | cut -d: -f1 | sort | uniq -c | head -12
+tail -3 "$OUTD/fault-fuzz.txt"
+echo "exit $FF_RC (1 = the broken kernel was caught)"
+
+echo "== fuzz --gpu for $FUZZ_TIME s on the built-in target $(el)"
+"$FASV" fuzz --gpu --max-time "$FUZZ_TIME" --seed 1 --artifacts "$OUTD/findings" >"$OUTD/fuzz.txt" 2>&1
+FUZZ_RC=$?
+grep -A3 "^FINDING" "$OUTD/fuzz.txt" | grep -v "seen before" | head -60 | cut -c1-400
+grep -v "^FINDING\|^  " "$OUTD/fuzz.txt" | tail -6
+echo "exit $FUZZ_RC"
+
+echo "== kernel throughput and PyTorch SDPA $(el)"
+if [ -n "$GPU_BENCH" ]; then
+    "$GPU_BENCH" --json "$OUTD/shapes.jsonl" 2>&1 | tee "$OUTD/bench.txt"
+    python3 bench/gpu_sdpa.py "$OUTD/shapes.jsonl" 2>&1 | tee "$OUTD/sdpa.txt"
+fi
+
+tar czf "$OUTD/artifacts.tgz" -C "$OUTD" findings fault-findings shapes.jsonl build.log 2>/dev/null
+echo "== summary $(el)"
+printf "%-34s %s\n" "regression corpus + examples" "exit $REG_RC ($(tail -1 "$OUTD/regress.txt"))"
+printf "%-34s %s\n" "planted kv-tail fault (cases)" "exit $FAULT_RC (0 = every target caught)"
+printf "%-34s %s\n" "planted kv-tail fault (fuzz)" "exit $FF_RC (1 = caught)"
+printf "%-34s %s\n" "fuzz --gpu ${FUZZ_TIME}s" "exit $FUZZ_RC; $(grep '^fasv fuzz --gpu' "$OUTD/fuzz.txt" | cut -c17-)"
+grep "worker time" "$OUTD/fuzz.txt"

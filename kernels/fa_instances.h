@@ -1,0 +1,59 @@
+/* kernels/fa_instances.h — instantiates the kernels of one family from
+ * kernels/instances.def. Each kernels/fa_<family>.hip defines FA_FAMILY_vec,
+ * FA_FAMILY_tile or FA_FAMILY_split and includes this file, so the three
+ * families compile in parallel. Every file expands every line of the .def
+ * (lines of other families give an empty entry), which keeps each part
+ * indexed exactly like the registry; the launcher takes entry i from the
+ * part whose entry is not empty.
+ *   vec   -> fa_vec_kernel<D, TK, TV, NCOLS>         (Dk = Dv = D, K/V types fixed)
+ *   tile  -> fa_tile_kernel<DK, DV, NCOLS, CT>       (runtime types and head sizes;
+ *            CT = float and __half: the route's compute type picks one)
+ *   split -> fa_tile_kernel<DK, DV, NCOLS, CT> run as split-KV partials, then
+ *            fa_combine_kernel
+ * Must not know: how the planner chooses among them.
+ */
+#include "fa_kernels.h"
+#include "gpu/fa_table.h"
+
+#define FA_TOK_f32 FA_F32
+#define FA_TOK_f16 FA_F16
+#define FA_TOK_bf16 FA_BF16
+#define FA_TOK_q8_0 FA_Q8_0
+#define FA_TOK_q4_0 FA_Q4_0
+#define FA_TOK_q4_1 FA_Q4_1
+#define FA_TOK_q5_0 FA_Q5_0
+#define FA_TOK_q5_1 FA_Q5_1
+#define FA_TOK_any (-1)
+
+#define FA_EMPTY(dk, dv, tk, tv, nc) {0, FA_CORE_VEC, 0, 0, 0, 0, 0, NULL, NULL},
+#define FA_REAL_vec(dk, dv, tk, tv, nc)                                                                    \
+    {1, FA_CORE_VEC, dk, dv, nc, FA_TOK_##tk, FA_TOK_##tv, fa_vec_kernel<dk, FA_TOK_##tk, FA_TOK_##tv, nc>, NULL},
+#define FA_REAL_tile(dk, dv, tk, tv, nc) \
+    {2, FA_CORE_TILE, dk, dv, nc, -1, -1, fa_tile_kernel<dk, dv, nc, float>, fa_tile_kernel<dk, dv, nc, __half>},
+#define FA_REAL_split(dk, dv, tk, tv, nc) \
+    {3, FA_CORE_TILE, dk, dv, nc, -1, -1, fa_tile_kernel<dk, dv, nc, float>, fa_tile_kernel<dk, dv, nc, __half>},
+
+#if defined(FA_FAMILY_vec)
+#define FA_ENTRY_vec FA_REAL_vec
+#define FA_ENTRY_tile FA_EMPTY
+#define FA_ENTRY_split FA_EMPTY
+#define FA_PART fa_part_vec
+#elif defined(FA_FAMILY_tile)
+#define FA_ENTRY_vec FA_EMPTY
+#define FA_ENTRY_tile FA_REAL_tile
+#define FA_ENTRY_split FA_EMPTY
+#define FA_PART fa_part_tile
+#elif defined(FA_FAMILY_split)
+#define FA_ENTRY_vec FA_EMPTY
+#define FA_ENTRY_tile FA_EMPTY
+#define FA_ENTRY_split FA_REAL_split
+#define FA_PART fa_part_split
+#else
+#error "define FA_FAMILY_vec, FA_FAMILY_tile or FA_FAMILY_split"
+#endif
+
+const fa_inst FA_PART[] = {
+#define FASV_INSTANCE(fam, dk, dv, tk, tv, nc, nc2) FA_ENTRY_##fam(dk, dv, tk, tv, nc)
+#include "kernels/instances.def"
+#undef FASV_INSTANCE
+};
