@@ -34,6 +34,9 @@ if [ -z "$FASV" ] || ! "$FASV" --help >/dev/null 2>&1; then
     FASV=build/cuda/tools/fasv
     GPU_BENCH=build/cuda/kernels/gpu/gpu_bench
 fi
+FASV=$(realpath "$FASV")
+[ -n "$GPU_BENCH" ] && GPU_BENCH=$(realpath "$GPU_BENCH")
+ROOT=$(pwd)
 echo "fasv: $FASV  $(el)"
 
 echo "== regression corpus and examples on the GPU $(el)"
@@ -44,7 +47,7 @@ tail -1 "$OUTD/regress.txt"
 echo "exit $REG_RC"
 
 echo "== planted fault (kv-tail): tests/gpu_fault.sh $(el)"
-( cd "$OUTD" && sh "$OLDPWD/tests/gpu_fault.sh" "$(cd "$OLDPWD" && realpath "$FASV")" ) 2>&1 | tail -8
+( cd "$OUTD" && sh "$ROOT/tests/gpu_fault.sh" "$FASV" ) 2>&1 | tail -8
 FAULT_RC=${PIPESTATUS[0]}
 echo "exit $FAULT_RC"
 echo "== planted fault under fuzzing (300 cases) $(el)"
