@@ -195,17 +195,20 @@ void fasv_random_case(fasv_rng *r, const fasv_rand_opts *o, fasv_case *out) {
         b.permute_q = fasv_rng_chance(r, 30);
         int mla = b.hsk > b.hsv && b.type_k == b.type_v;
         if (b.hsv <= b.hsk && fasv_rng_chance(r, mla ? 60 : 10)) {
-            b.type_v = b.type_k;
-            if (!(fasv_type_get(b.type_v)->is_quant && b.hsv % 32)) b.v_view_of_k = true;
+            if (!(fasv_type_get(b.type_k)->is_quant && b.hsv % 32)) {
+                b.type_v = b.type_k;
+                b.v_view_of_k = true;
+            }
         }
         /* stride gaps and offsets, in multiples of each type's alignment */
         if (fasv_rng_chance(r, 20)) b.pad_q = 4 * fasv_rng_range(r, 1, 8);
-        if (fasv_rng_chance(r, 20)) b.pad_k = 2 * fasv_rng_range(r, 1, 8);
-        if (fasv_rng_chance(r, 20)) b.pad_v = 2 * fasv_rng_range(r, 1, 8);
+        int64_t ak = fasv_type_get(b.type_k)->align, av = fasv_type_get(b.type_v)->align;
+        if (fasv_rng_chance(r, 20)) b.pad_k = ak * fasv_rng_range(r, 1, 8);
+        if (fasv_rng_chance(r, 20)) b.pad_v = av * fasv_rng_range(r, 1, 8);
         if (fasv_rng_chance(r, 20)) b.pad_mask = 2 * fasv_rng_range(r, 1, 8);
         if (fasv_rng_chance(r, 15)) b.off_q = 4 * fasv_rng_range(r, 1, 16);
-        if (fasv_rng_chance(r, 15)) b.off_k = 2 * fasv_rng_range(r, 1, 16);
-        if (fasv_rng_chance(r, 15)) b.off_v = 2 * fasv_rng_range(r, 1, 16);
+        if (fasv_rng_chance(r, 15)) b.off_k = ak * fasv_rng_range(r, 1, 16);
+        if (fasv_rng_chance(r, 15)) b.off_v = av * fasv_rng_range(r, 1, 16);
         if (fasv_rng_chance(r, 15)) b.off_mask = 2 * fasv_rng_range(r, 1, 16);
     }
     static const fasv_dist dists[] = {FASV_DIST_UNIFORM, FASV_DIST_UNIFORM, FASV_DIST_NORMAL, FASV_DIST_ADVERSARIAL};
