@@ -129,7 +129,7 @@ fasv_verdict fasv_check_route(const fasv_target *t, const fasv_device *d, const 
     }
     if (a.family == FASV_FAM_NONE) {
         if (!inside) {
-            snprintf(f->detail, sizeof f->detail, "outside envelope: %s", why);
+            snprintf(f->detail, sizeof f->detail, "outside envelope: %.400s", why);
             return FASV_OUTSIDE;
         }
         snprintf(detail, sizeof detail, "inside the envelope but no kernel selected: %s", a.reason);
@@ -138,12 +138,12 @@ fasv_verdict fasv_check_route(const fasv_target *t, const fasv_device *d, const 
     if (t->contract) {
         char cwhy[FASV_DETAIL_LEN] = "";
         if (t->contract(t->ctx, d, n, &a, cwhy, sizeof cwhy) != 0) {
-            snprintf(detail, sizeof detail, "route %s breaks its kernel's contract: %s", a.key, cwhy);
+            snprintf(detail, sizeof detail, "route %.60s breaks its kernel's contract: %.400s", a.key, cwhy);
             return violation(f, FASV_PROP_CONTRACT, d, n, cwhy, detail);
         }
     }
     if (!inside) {
-        snprintf(f->detail, sizeof f->detail, "outside envelope (routed anyway): %s", why);
+        snprintf(f->detail, sizeof f->detail, "outside envelope (routed anyway): %.400s", why);
         return FASV_OUTSIDE;
     }
     return FASV_CLEAN;
