@@ -14,6 +14,7 @@ set -u
 OUTD=${1:-${OUT:-./gpu-out}}
 mkdir -p "$OUTD"
 FUZZ_TIME=${FUZZ_TIME:-300}
+WORK=$(mktemp -d)   # findings and scratch logs: packed into artifacts.tgz at the end
 LOG="$OUTD/gpu.log"
 exec > >(tee "$LOG") 2>&1
 T0=$(date +%s)
@@ -47,19 +48,31 @@ tail -1 "$OUTD/regress.txt"
 echo "exit $REG_RC"
 
 echo "== planted fault (kv-tail): tests/gpu_fault.sh $(el)"
-( cd "$OUTD" && sh "$ROOT/tests/gpu_fault.sh" "$FASV" ) 2>&1 | tail -8
+( cd "$WORK" && sh "$ROOT/tests/gpu_fault.sh" "$FASV" ) 2>&1 | tail -8
 FAULT_RC=${PIPESTATUS[0]}
 echo "exit $FAULT_RC"
 echo "== planted fault under fuzzing (300 cases) $(el)"
-FASV_GPU_FAULT=kv-tail "$FASV" fuzz --gpu --runs 300 --seed 2 --artifacts "$OUTD/fault-findings" --quiet >"$OUTD/fault-fuzz.txt" 2>&1
+FASV_GPU_FAULT=kv-tail "$FASV" fuzz --gpu --runs 300 --seed 2 --artifacts "$WORK/fault-findings" --quiet >"$OUTD/fault-fuzz.txt" 2>&1
 FF_RC=$?
 grep -c "^FINDING" "$OUTD/fault-fuzz.txt" | sed 's/^/finding lines: /'
 grep "^FINDING" "$OUTD/fault-fuzz.txt" | sed 's/ (seen before)//' | cut -d: -f1 | sort | uniq -c | head -12
 tail -3 "$OUTD/fault-fuzz.txt"
 echo "exit $FF_RC (1 = the broken kernel was caught)"
 
+echo "== compute-sanitizer (memcheck, racecheck) on the small cases $(el)"
+if command -v compute-sanitizer >/dev/null 2>&1; then
+    for tool in memcheck racecheck; do
+        timeout 120 compute-sanitizer --tool $tool --error-exitcode 9 "$FASV" run tests/gpu examples/cases/alibi-mpt.case \
+            examples/cases/seq-bcast-adversarial.case examples/cases/gpt-oss-sinks.case --timeout 60 >"$WORK/sanitizer-$tool.txt" 2>&1
+        echo "$tool: exit $? ($(grep -c '^=========.*\(Invalid\|Race\|hazard\)' "$WORK/sanitizer-$tool.txt") reports)"
+        grep -m5 "^=========" "$WORK/sanitizer-$tool.txt" | grep -v "COMPUTE-SANITIZER\|ERROR SUMMARY: 0" | head -5
+    done
+else
+    echo "compute-sanitizer not found"
+fi
+
 echo "== fuzz --gpu for $FUZZ_TIME s on the built-in target $(el)"
-"$FASV" fuzz --gpu --max-time "$FUZZ_TIME" --seed 1 --artifacts "$OUTD/findings" >"$OUTD/fuzz.txt" 2>&1
+"$FASV" fuzz --gpu --max-time "$FUZZ_TIME" --seed 1 --artifacts "$WORK/findings" >"$OUTD/fuzz.txt" 2>&1
 FUZZ_RC=$?
 grep -A3 "^FINDING" "$OUTD/fuzz.txt" | grep -v "seen before" | head -60 | cut -c1-400
 grep -v "^FINDING\|^  " "$OUTD/fuzz.txt" | tail -6
@@ -67,11 +80,12 @@ echo "exit $FUZZ_RC"
 
 echo "== kernel throughput and PyTorch SDPA $(el)"
 if [ -n "$GPU_BENCH" ]; then
-    "$GPU_BENCH" --json "$OUTD/shapes.jsonl" 2>&1 | tee "$OUTD/bench.txt"
-    python3 bench/gpu_sdpa.py "$OUTD/shapes.jsonl" 2>&1 | tee "$OUTD/sdpa.txt"
+    "$GPU_BENCH" --json "$WORK/shapes.jsonl" 2>&1 | tee "$OUTD/bench.txt"
+    python3 bench/gpu_sdpa.py "$WORK/shapes.jsonl" 2>&1 | tee "$OUTD/sdpa.txt"
 fi
 
-tar czf "$OUTD/artifacts.tgz" -C "$OUTD" findings fault-findings shapes.jsonl build.log 2>/dev/null
+[ -f "$OUTD/build.log" ] && mv "$OUTD/build.log" "$WORK/"
+tar czf "$OUTD/artifacts.tgz" -C "$WORK" . 2>/dev/null
 echo "== summary $(el)"
 printf "%-34s %s\n" "regression corpus + examples" "exit $REG_RC ($(tail -1 "$OUTD/regress.txt"))"
 printf "%-34s %s\n" "planted kv-tail fault (cases)" "exit $FAULT_RC (0 = every target caught)"
