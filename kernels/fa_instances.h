@@ -6,9 +6,10 @@
  * indexed exactly like the registry; the launcher takes entry i from the
  * part whose entry is not empty.
  *   vec   -> fa_vec_kernel<D, TK, TV, NCOLS>         (Dk = Dv = D, K/V types fixed)
- *   tile  -> fa_tile_kernel<DK, DV, NCOLS, CT>       (runtime types and head sizes;
- *            CT = float and __half: the route's compute type picks one)
- *   split -> fa_tile_kernel<DK, DV, NCOLS, CT> run as split-KV partials, then
+ *   tile  -> fa_tile_kernel<DK, DV, NCOLS, float>    (runtime types and head sizes;
+ *            f32 tiles: the f16 form (CT = __half) is written but not
+ *            compiled, since the planner never asks for it: kernels/tile.c)
+ *   split -> fa_tile_kernel<DK, DV, NCOLS, float> run as split-KV partials, then
  *            fa_combine_kernel
  * Must not know: how the planner chooses among them.
  */
@@ -29,9 +30,9 @@
 #define FA_REAL_vec(dk, dv, tk, tv, nc)                                                                    \
     {1, FA_CORE_VEC, dk, dv, nc, FA_TOK_##tk, FA_TOK_##tv, fa_vec_kernel<dk, FA_TOK_##tk, FA_TOK_##tv, nc>, NULL},
 #define FA_REAL_tile(dk, dv, tk, tv, nc) \
-    {2, FA_CORE_TILE, dk, dv, nc, -1, -1, fa_tile_kernel<dk, dv, nc, float>, fa_tile_kernel<dk, dv, nc, __half>},
+    {2, FA_CORE_TILE, dk, dv, nc, -1, -1, fa_tile_kernel<dk, dv, nc, float>, NULL},
 #define FA_REAL_split(dk, dv, tk, tv, nc) \
-    {3, FA_CORE_TILE, dk, dv, nc, -1, -1, fa_tile_kernel<dk, dv, nc, float>, fa_tile_kernel<dk, dv, nc, __half>},
+    {3, FA_CORE_TILE, dk, dv, nc, -1, -1, fa_tile_kernel<dk, dv, nc, float>, NULL},
 
 #if defined(FA_FAMILY_vec)
 #define FA_ENTRY_vec FA_REAL_vec

@@ -232,6 +232,29 @@ template <typename CT> static __device__ __forceinline__ CT fa_to(float x);
 template <> __device__ __forceinline__ float fa_to<float>(float x) { return x; }
 template <> __device__ __forceinline__ __half fa_to<__half>(float x) { return __float2half_rn(x); }
 
+/* Convert n rows of d values (row j at base + j*nb1, type T) into dst[j*d + e].
+ * The type switch sits outside the loop: one loop body per storage type. */
+template <int T, typename CT>
+static __device__ __forceinline__ void fa_tile_load_t(CT *dst, const uint8_t *base, int64_t nb1, int n, int d) {
+    for (int idx = threadIdx.x; idx < n * d; idx += FA_TILE_THREADS) {
+        const int j = idx / d, e = idx % d;
+        dst[idx] = fa_to<CT>(fa_load(T, base + (int64_t)j * nb1, e));
+    }
+}
+template <typename CT>
+static __device__ void fa_tile_load(int t, CT *dst, const uint8_t *base, int64_t nb1, int n, int d) {
+    switch (t) {
+    case FA_F32: fa_tile_load_t<FA_F32>(dst, base, nb1, n, d); break;
+    case FA_F16: fa_tile_load_t<FA_F16>(dst, base, nb1, n, d); break;
+    case FA_BF16: fa_tile_load_t<FA_BF16>(dst, base, nb1, n, d); break;
+    case FA_Q8_0: fa_tile_load_t<FA_Q8_0>(dst, base, nb1, n, d); break;
+    case FA_Q4_0: fa_tile_load_t<FA_Q4_0>(dst, base, nb1, n, d); break;
+    case FA_Q4_1: fa_tile_load_t<FA_Q4_1>(dst, base, nb1, n, d); break;
+    case FA_Q5_0: fa_tile_load_t<FA_Q5_0>(dst, base, nb1, n, d); break;
+    default: fa_tile_load_t<FA_Q5_1>(dst, base, nb1, n, d); break;
+    }
+}
+
 /* Shared memory fa_tile_kernel uses, in bytes (runtime dk, dv; nc columns;
  * es = 4 for f32 tiles, 2 for f16):
  *   Q [nc][dk] es | KV [kv_tile][max(dk, dv)] es | P [nc][kv_tile] f32 | M, L [nc] f32
@@ -267,9 +290,16 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
         if (fa_column(&p, blockIdx.x, blockIdx.y, c, &i, &h)) x = ((const float *)(p.q + fa_q_off(&p, i, h, s)))[d];
         Qs[idx] = fa_to<CT>(x);
     }
-    for (int c = tid; c < nc; c += FA_TILE_THREADS) {
-        Mc[c] = FA_NEG_INF;
-        Lc[c] = 0.0f;
+    for (int c = tid; c < nc; c += FA_TILE_THREADS) Mc[c] = FA_NEG_INF;
+    /* the softmax of column c is always done by warp c % nwarps: its running
+     * max and sum live in that warp's registers (every lane holds them), and
+     * Mc[c] is only the copy the other threads read after a barrier */
+    constexpr int CPW = (NC + FA_TILE_THREADS / 64 - 1) / (FA_TILE_THREADS / 64); /* columns per warp, at most */
+    float Mr[CPW], Lr[CPW];
+#pragma unroll
+    for (int k = 0; k < CPW; k++) {
+        Mr[k] = FA_NEG_INF;
+        Lr[k] = 0.0f;
     }
     float o[SLOTS], mold[SLOTS];
 #pragma unroll
@@ -285,10 +315,7 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
 
     for (int j0 = lo; j0 < hi; j0 += kt) {
         const int n = hi - j0 < kt ? hi - j0 : kt;
-        for (int idx = tid; idx < n * dk; idx += FA_TILE_THREADS) {
-            const int jj = idx / dk, d = idx % dk;
-            KV[jj * dk + d] = fa_to<CT>(fa_load(tk, kb + (int64_t)(j0 + jj) * p.nbk1, d));
-        }
+        fa_tile_load<CT>(tk, KV, kb + (int64_t)j0 * p.nbk1, p.nbk1, n, dk);
         /* the accumulators' view of the running max before this tile */
 #pragma unroll
         for (int t = 0; t < SLOTS; t++) {
@@ -316,11 +343,14 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
         }
         __syncthreads();
         /* online softmax, one warp per column */
-        for (int c = warp; c < nc; c += nwarps) {
+#pragma unroll
+        for (int k = 0; k < CPW; k++) {
+            const int c = warp + k * nwarps;
+            if (c >= nc) continue;
             float m = FA_NEG_INF;
             for (int jj = lane; jj < kt; jj += W) m = fmaxf(m, P[c * kt + jj]);
             m = fa_warp_max(m);
-            const float mo = Mc[c], mn = fmaxf(mo, m);
+            const float mo = Mr[k], mn = fmaxf(mo, m);
             float sum = 0.0f;
             for (int jj = lane; jj < kt; jj += W) {
                 const float x = P[c * kt + jj];
@@ -329,16 +359,12 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
                 sum += e;
             }
             sum = fa_warp_sum(sum);
-            if (lane == 0) {
-                Lc[c] = Lc[c] * ((mo == FA_NEG_INF) ? 0.0f : expf(mo - mn)) + sum;
-                Mc[c] = mn;
-            }
+            Lr[k] = Lr[k] * ((mo == FA_NEG_INF) ? 0.0f : expf(mo - mn)) + sum;
+            Mr[k] = mn;
+            if (lane == 0) Mc[c] = mn;
         }
         /* V tile (the K tile is no longer read) */
-        for (int idx = tid; idx < n * dv; idx += FA_TILE_THREADS) {
-            const int jj = idx / dv, d = idx % dv;
-            KV[jj * dv + d] = fa_to<CT>(fa_load(tv, vb + (int64_t)(j0 + jj) * p.nbv1, d));
-        }
+        fa_tile_load<CT>(tv, KV, vb + (int64_t)j0 * p.nbv1, p.nbv1, n, dv);
         __syncthreads();
 #pragma unroll
         for (int t = 0; t < SLOTS; t++) {
@@ -355,6 +381,13 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
         __syncthreads();
     }
 
+    /* publish the sums (the last barrier of the loop ordered every read of Mc) */
+#pragma unroll
+    for (int k = 0; k < CPW; k++) {
+        const int c = warp + k * nwarps;
+        if (c < nc && lane == 0) Lc[c] = Lr[k];
+    }
+    __syncthreads();
 #pragma unroll
     for (int t = 0; t < SLOTS; t++) {
         const int idx = tid + t * FA_TILE_THREADS;

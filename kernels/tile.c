@@ -25,8 +25,17 @@ int64_t fasv_tile_smem(const fasv_kinst *k, int kv_tile, fasv_type ct) {
 
 static int f16_or_quant(fasv_type t) { return t != FASV_TYPE_F32 && t != FASV_TYPE_BF16; }
 
+/* No node: the kernels convert K/V tiles to f32 on every device. The f16
+ * tiles this once allowed (fast fp16, default precision, f16 or quantized
+ * K/V) round Q and dequantized K/V to f16, and on adversarial data (logits of
+ * 1e4, q8_0 blocks near the f16 limit) that broke the tolerance model: 78
+ * findings in 150 s of `fasv fuzz --gpu` on an H200 (corpus/regress/gpu-f16-*),
+ * and the oracle's kernel-like reference with q_f16/kv_f16 fails the same
+ * cases while its f32 form passes them. Neither the node nor the device can
+ * tell when the values fit, so the f16 path is closed. */
 int fasv_tile_f16_ok(const fasv_device *d, const fasv_node *n) {
-    return d->fast_fp16 && n->prec == FASV_PREC_DEFAULT && f16_or_quant(n->k.type) && f16_or_quant(n->v.type);
+    (void)d, (void)n, (void)f16_or_quant;
+    return 0;
 }
 
 int fasv_tile_check_common(const fasv_kinst *k, const fasv_device *d, const fasv_node *n, const fasv_route *r,

@@ -37,9 +37,8 @@ extern "C" {
  * with dk, dv the instance's bucket. */
 int64_t fasv_tile_smem(const fasv_kinst *k, int kv_tile, fasv_type ct);
 
-/* May the kernel compute in f16 for this node on this device? Only where the
- * f16 path is compiled (fast fp16), precision is default, and K and V are f16
- * or quantized (f32 and bf16 values can exceed the f16 range). */
+/* May the kernel compute in f16 for this node on this device? Never: see
+ * tile.c (f16 tiles broke the tolerance model on adversarial data). */
 int fasv_tile_f16_ok(const fasv_device *d, const fasv_node *n);
 
 /* Preconditions shared by TILE and SPLIT (head sizes, columns, threads,

@@ -104,7 +104,7 @@ static void test_vec_and_split(void) {
     CHECK(strcmp(r.key, "split:128x128:any,any:c8g8") == 0);
     CHECK(r.ncols1 == 1 && r.ncols2 == 4 && r.kv_tile == 128 && r.threads == 256);
     CHECKF(r.n_split == 16, "n_split %d", r.n_split);
-    CHECK(r.smem_bytes == 8 * 128 * 2 + 128 * 128 * 2 + 8 * 128 * 4 + 64);
+    CHECK(r.smem_bytes == 8 * 128 * 4 + 128 * 128 * 4 + 8 * 128 * 4 + 64); /* f32 tiles (tile.c) */
     CHECK(r.scratch_bytes == 16LL * 32 * (128 + 2) * 4);
     /* Fewer SMs, fewer splits: sm_61 (30 SMs, no fast fp16: f32): want ceil(60 / 8) = 8. */
     fasv_plan(dev("sm_61"), &n, &r);
@@ -123,9 +123,10 @@ static void test_vec_and_split(void) {
 static void test_tile_choices(void) {
     /* MLA prefill: Dk=576 Dv=512 (V a view of K), f16, 512 rows, GQA 16, n_kv 4096.
      * 8192 columns: not starved. VEC has no 576. Wanted columns 64 x 8 > 8: wide.
-     * wave32 (gfx1100, 64 KiB): wide c16 with kv_tile 32 = 18432+36864+2048+128 = 57472 fits.
-     * wave64 (gfx90a): wants kv_tile >= 64: wide 64 needs 96384, narrow 64 needs 85056:
-     * neither fits, so the fallback narrow c8 with the largest tile, 32 (47168 B). */
+     * TILE computes in f32 tiles (tile.c), so on 64 KiB devices (gfx1100 wave32,
+     * gfx90a wave64) no wide tile fits and no tile of >= 32 keys: the fallback
+     * narrow c8 with the largest tile that fits, 16 keys:
+     * 8*576*4 + 16*576*4 + 8*16*4 + 64 = 55872 B. */
     fasv_build b;
     fasv_build_defaults(&b);
     b.hsk = 576;
@@ -139,16 +140,16 @@ static void test_tile_choices(void) {
     fasv_node n = make(&b);
     fasv_route r;
     fasv_plan(dev("gfx1100"), &n, &r);
-    CHECKF(r.family == FASV_FAM_TILE && strcmp(r.key, "tile:576x512:any,any:c16g8") == 0, "gfx1100: %s", r.key);
-    CHECK(r.ncols2 == 8 && r.ncols1 == 2 && r.kv_tile == 32 && r.smem_bytes == 57472);
-    CHECK(r.eff_type_k == FASV_TYPE_F16);
+    CHECKF(r.family == FASV_FAM_TILE && strcmp(r.key, "tile:576x512:any,any:c8g8") == 0, "gfx1100: %s", r.key);
+    CHECK(r.ncols2 == 8 && r.ncols1 == 1 && r.kv_tile == 16 && r.smem_bytes == 55872);
+    CHECK(r.eff_type_k == FASV_TYPE_F32);
     fasv_plan(dev("gfx90a"), &n, &r);
     CHECKF(r.family == FASV_FAM_TILE && strcmp(r.key, "tile:576x512:any,any:c8g8") == 0, "gfx90a: %s", r.key);
-    CHECK(r.ncols2 == 8 && r.ncols1 == 1 && r.kv_tile == 32 && r.smem_bytes == 47168);
-    /* sm_90 (227 KiB): wide with kv_tile 128. */
+    CHECK(r.ncols2 == 8 && r.ncols1 == 1 && r.kv_tile == 16 && r.smem_bytes == 55872);
+    /* sm_90 (227 KiB): wide; 128 keys need 340096 B, 64 fit. */
     fasv_plan(dev("sm_90"), &n, &r);
-    CHECK(r.family == FASV_FAM_TILE && r.ncols1 == 2 && r.kv_tile == 128);
-    CHECK(r.smem_bytes == 16 * 576 * 2 + 128 * 576 * 2 + 16 * 128 * 4 + 128);
+    CHECK(r.family == FASV_FAM_TILE && r.ncols1 == 2 && r.kv_tile == 64);
+    CHECK(r.smem_bytes == 16 * 576 * 4 + 64 * 576 * 4 + 16 * 64 * 4 + 128);
     /* precision f32: f32 compute type, more shared memory */
     n.prec = FASV_PREC_F32;
     fasv_plan(dev("sm_90"), &n, &r);
@@ -162,7 +163,7 @@ static void test_tile_choices(void) {
     n = make(&b);
     fasv_plan(dev("sm_80"), &n, &r);
     CHECKF(r.family == FASV_FAM_TILE && strcmp(r.key, "tile:128x128:any,any:c8g8") == 0, "sm_80: %s", r.key);
-    CHECK(r.ncols1 == 4 && r.ncols2 == 1 && r.kv_tile == 128 && r.smem_bytes == 2048 + 32768 + 4096 + 64);
+    CHECK(r.ncols1 == 4 && r.ncols2 == 1 && r.kv_tile == 128 && r.smem_bytes == 4096 + 65536 + 4096 + 64);
     /* ... VEC on Pascal, whose TILE would run in f32 */
     fasv_plan(dev("sm_61"), &n, &r);
     CHECKF(r.family == FASV_FAM_VEC && r.ncols1 == 4 && r.ncols2 == 1, "sm_61: %s", fasv_family_name(r.family));
@@ -175,7 +176,7 @@ static void test_tile_choices(void) {
     b.nb = 9;
     n = make(&b);
     fasv_plan(dev("gfx1100"), &n, &r);
-    CHECK(r.family == FASV_FAM_TILE && r.eff_type_k == FASV_TYPE_F16);
+    CHECK(r.family == FASV_FAM_TILE && r.eff_type_k == FASV_TYPE_F32);
 
     /* bf16 K/V never compute in f16 */
     b.type_k = b.type_v = FASV_TYPE_BF16;

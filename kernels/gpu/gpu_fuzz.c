@@ -236,6 +236,20 @@ static int record_finding(const fasv_gpu_fuzz_opts *o, fasv_gpu_fuzz_stats *st, 
         fasv_case_add_comment(&c, line);
         p += len + (e ? 1 : 0);
     }
+    /* the oracle's figures, one comment line each */
+    if (r->has_verdict) {
+        const char *q = r->verdict_text;
+        while (*q) {
+            const char *e = strchr(q, '\n');
+            size_t len = e ? (size_t)(e - q) : strlen(q);
+            while (len && *q == ' ') q++, len--;
+            if (len) {
+                snprintf(line, sizeof line, "%.*s", (int)(len < 900 ? len : 900), q);
+                fasv_case_add_comment(&c, line);
+            }
+            q += len + (e ? 1 : 0);
+        }
+    }
     fasv_case_add_comment(&c, "replay: fasv run THIS.case --gpu 0");
     const char *dir = o->findings_dir ? o->findings_dir : "findings/gpu";
     char path[1024], err[256];
@@ -245,6 +259,7 @@ static int record_finding(const fasv_gpu_fuzz_opts *o, fasv_gpu_fuzz_stats *st, 
     if (fasv_case_save(&c, path, err, sizeof err) != 0) fprintf(log, "cannot write reproducer: %s\n", err);
     else if (!st->first_finding[0]) snprintf(st->first_finding, sizeof st->first_finding, "%.500s", path);
     fprintf(log, "FINDING %s%s: %s\n  %s\n  reproducer: %s\n", sig, fresh ? "" : " (seen before)", r->detail, rt, path);
+    if (fresh && r->has_verdict) fputs(r->verdict_text, log);
     if (fresh && o->on_finding) o->on_finding(o->ctx, &c, r, path, sig);
     fflush(log);
     return fresh;

@@ -416,6 +416,7 @@ extern "C" fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, d
         if (r->eff_type_k != r->eff_type_v || (r->eff_type_k != FASV_TYPE_F32 && r->eff_type_k != FASV_TYPE_F16))
             ROUTE_ERR("%s computes in f32 or f16 tiles, the route says K=%d V=%d", r->key, r->eff_type_k, r->eff_type_v);
         if (r->eff_type_k == FASV_TYPE_F16) fn = in->fn16, es = 2;
+        if (!fn) ROUTE_ERR("%s has no f16-tile kernel compiled (TILE/SPLIT compute in f32)", r->key);
     }
     const int64_t smem = in->core == FA_CORE_VEC ? fa_vec_smem(in->dk, in->nc, r->threads / W)
                                                  : fa_tile_smem((int)dk, (int)dv, nc, r->kv_tile, es);
