@@ -78,6 +78,14 @@ grep -A3 "^FINDING" "$OUTD/fuzz.txt" | grep -v "seen before" | head -60 | cut -c
 grep -v "^FINDING\|^  " "$OUTD/fuzz.txt" | tail -6
 echo "exit $FUZZ_RC"
 
+echo "== two workers over one case stream (--gpus 0,0), 20 s $(el)"
+"$FASV" fuzz --gpus 0,0 --max-time 20 --seed 3 --artifacts "$WORK/findings2" --quiet 2>&1 | tail -3
+
+echo "== fasv verify --time 40 (its gpu phase) $(el)"
+"$FASV" verify --time 40 --out "$WORK/verify" >"$WORK/verify.txt" 2>&1
+echo "exit $?"
+grep -i "gpu" "$WORK/verify/summary.txt" 2>/dev/null | head -5
+
 echo "== kernel throughput and PyTorch SDPA $(el)"
 if [ -n "$GPU_BENCH" ]; then
     "$GPU_BENCH" --json "$WORK/shapes.jsonl" 2>&1 | tee "$OUTD/bench.txt"
