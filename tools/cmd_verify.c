@@ -184,7 +184,7 @@ static void gpu_finding(void *ctx, const fasv_case *c, const fasv_gpu_result *r,
  * of the time left (the planner fuzzing takes the rest). Skipped, and said
  * so, where there is no GPU. */
 static int phase_gpu(verify_ctx *x, phase_report *r) {
-    int n = fasv_gpu_count();
+    int n = fasv_gpu_count_isolated(); /* never touch the GPU runtime before forking workers */
     if (n <= 0) {
         /* not a gap in the report: this host has nothing to run it on */
         r->status = "n/a";

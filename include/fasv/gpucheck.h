@@ -103,6 +103,11 @@ typedef struct fasv_gpu_fuzz_stats {
     char first_finding[512]; /* path of the first reproducer written ("" if none) */
 } fasv_gpu_fuzz_stats;
 
+/* Number of GPUs, asked in a forked child: a process that will fork GPU
+ * workers must not initialize the GPU runtime itself (CUDA does not survive
+ * fork), so callers of fasv_gpu_fuzz count with this, not fasv_gpu_count. */
+int fasv_gpu_count_isolated(void);
+
 /* Run the loop. Returns 0 when no finding, 1 with findings, 2 when no worker
  * could start (no GPU: err says why). */
 int fasv_gpu_fuzz(const fasv_gpu_fuzz_opts *o, fasv_gpu_fuzz_stats *st, char *err, size_t errlen);

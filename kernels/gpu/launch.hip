@@ -406,6 +406,7 @@ extern "C" fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, d
                       fasv_type_name(n->k.type), fasv_type_name(n->v.type));
     } else {
         if (r->threads != FA_TILE_THREADS) ROUTE_ERR("%s runs %d threads, the route says %d", r->key, FA_TILE_THREADS, r->threads);
+        if (dk % 8) ROUTE_ERR("%s sums q.k in groups of 8: Dk=%lld is not a multiple of 8", r->key, (long long)dk);
         if (dk > in->dk || dv > in->dv)
             ROUTE_ERR("instance %s serves Dk<=%d Dv<=%d, node has %lld,%lld", r->key, in->dk, in->dv, (long long)dk, (long long)dv);
     }
