@@ -320,7 +320,7 @@ fasv_gpu_outcome fasv_gpu_check_case(fasv_gpu *g, const fasv_case *c, const fasv
     }
     oc = finish(res, FASV_GPU_PASS, "pass", t0);
 done:
-    if (!res->device_lost) bufs_free(g, &b);
+    bufs_free(g, &b); /* after a fault the launcher frees only host bookkeeping */
     free(o1);
     free(o2);
     free(cand);
