@@ -119,7 +119,6 @@ static void route_from_pl(const plugin *p, const fasv_pl_route *o, int rc, fasv_
     memset(r, 0, sizeof(*r));
     r->instance = -1;
     r->eff_type_k = r->eff_type_v = -1;
-    r->ncols1 = r->ncols2 = r->n_split = 1;
     if (rc != 0) {
         r->family = FASV_FAM_COUNT;
         snprintf(r->reason, sizeof r->reason, "plugin plan() returned error code %d", rc);
@@ -152,9 +151,10 @@ static void route_from_pl(const plugin *p, const fasv_pl_route *o, int rc, fasv_
     snprintf(r->key, sizeof r->key, "%s", o->instance);
     r->instance = find_instance(p->tab, o->instance);
     r->scratch_bytes = o->scratch_bytes;
-    if (o->ncols1) r->ncols1 = o->ncols1;
-    if (o->ncols2) r->ncols2 = o->ncols2;
-    if (o->n_split) r->n_split = o->n_split;
+    /* 0 = "not said" in the ABI; fasv's route needs at least one */
+    r->ncols1 = o->ncols1 ? o->ncols1 : 1;
+    r->ncols2 = o->ncols2 ? o->ncols2 : 1;
+    r->n_split = o->n_split ? o->n_split : 1;
     r->kv_tile = o->kv_tile;
 }
 
