@@ -5,6 +5,7 @@
 
 #include "kernels/report.h"
 #include "kernels/sweep.h"
+#include "kernels/probe.h"
 
 void fasv_json_route(fasv_json *j, const fasv_route *r) {
     fasv_json_obj(j);
@@ -210,7 +211,9 @@ static const char *cell_state(const fasv_sweep_cell *c) {
     return c->outside ? "outside" : "empty";
 }
 
-void fasv_sweep_write_json(FILE *out, const fasv_sweep_result *r) {
+void fasv_sweep_write_json(FILE *out, const fasv_sweep_result *r) { fasv_sweep_write_json_probe(out, r, NULL); }
+
+void fasv_sweep_write_json_probe(FILE *out, const fasv_sweep_result *r, const fasv_probe_result *probe) {
     fasv_json j;
     fasv_json_init(&j, out, 1);
     fasv_json_obj(&j);
@@ -317,6 +320,10 @@ void fasv_sweep_write_json(FILE *out, const fasv_sweep_result *r) {
         fasv_json_end(&j);
     }
     fasv_json_end(&j);
+    if (probe) {
+        fasv_json_key(&j, "probe");
+        fasv_probe_write_json(&j, probe);
+    }
     fasv_json_end(&j);
     fasv_json_done(&j);
 }
