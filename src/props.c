@@ -74,7 +74,9 @@ static int route_equal(const fasv_route *a, const fasv_route *b) {
 /* Well-formedness; returns a reason or NULL. */
 static const char *malformed(const fasv_target *t, const fasv_route *r) {
     if ((unsigned)r->family >= FASV_FAM_COUNT) return "route names an unknown kernel family";
-    if (t->families && !(t->families & (1u << r->family))) return "route names a family the target does not have";
+    /* NONE is always a possible answer, whether or not the mask lists it. */
+    if (r->family != FASV_FAM_NONE && t->families && !(t->families & (1u << r->family)))
+        return "route names a family the target does not have";
     if (memchr(r->key, 0, sizeof r->key) == NULL || memchr(r->reason, 0, sizeof r->reason) == NULL)
         return "route strings are not terminated";
     if (r->family == FASV_FAM_NONE) return r->reason[0] ? NULL : "NONE without a reason";
