@@ -16,10 +16,12 @@
  *  - n_kv = min(cells, max(pad, PAD(used_max_p1, pad)));
  *  - the sliding-window cache has PAD(min(ctx, n_swa*(unified ? np : 1) + ub), 256) cells;
  *  - the reserve graphs use the whole cache (n_kv = cells): pp with
- *    n_tokens = min(ctx, ub) over n_seq streams, tg with one token per stream;
- *  - a context checkpoint holds the sliding-window cache of one sequence;
- *    restoring it refills that cache with positions MIN..MAX in contiguous
- *    cells and truncates the full cache after MAX;
+ *    n_tokens = min(ctx, ub) over n_seq streams, tg with one token per stream,
+ *    and with speculative decoding the verify batch (draft + 1 tokens);
+ *  - a context checkpoint holds the cells of one sequence that the sliding
+ *    window has not masked (positions MAX-n_swa+1..MAX); restoring it places
+ *    them from the head of the emptied sliding-window cache and truncates the
+ *    full cache after MAX, so used_max_p1 restarts at n_swa;
  *  - the verify batch of a speculative round is the last sampled token plus
  *    the draft; rejected tokens are removed from the cache after it.
  */
@@ -441,20 +443,22 @@ static int ev_reuse(eng *e, const fasv_event *ev) {
     return 0;
 }
 
+/* A sequence checkpoint keeps the cells of the sliding-window cache that the
+ * window has not masked (positions pos_max - n_swa + 1 .. pos_max; llama.cpp's
+ * state_write skips masked cells), while the server reports the cache's
+ * pos_min. Restoring frees the slot's cells and places the saved ones from the
+ * head again; the full cache is truncated after pos_max. */
 static int restore_part(eng *e, part *p, int slot, int64_t lo, int64_t hi) {
     int s = stream_of(e, slot);
     kv_seq_rm(&p->base, s, slot, hi + 1, -1);
     if (p->swa.size > 0) {
         kv_seq_rm(&p->swa, s, slot, -1, -1);
-        if (hi - lo + 1 > p->swa.size) {
-            if (cut(e, "restore %lld %lld: a checkpoint of %lld positions exceeds the sliding-window cache (%lld cells)",
-                    (long long)lo, (long long)hi, (long long)(hi - lo + 1), (long long)p->swa.size) < 0)
-                return -1;
-            lo = hi + 1 - p->swa.size;
-        }
-        if (kv_place(&p->swa, s, slot, lo, hi - lo + 1, 1) &&
-            cut(e, "restore %lld %lld: no %lld contiguous free cells in the sliding-window cache", (long long)lo,
-                (long long)hi, (long long)(hi - lo + 1)) < 0)
+        int64_t first = hi - p->swa.window + 1;
+        if (first < lo) first = lo;
+        if (first < 0) first = 0;
+        if (kv_place(&p->swa, s, slot, first, hi - first + 1, 0) &&
+            cut(e, "restore %lld %lld: no room for the checkpoint's %lld cells in the sliding-window cache",
+                (long long)lo, (long long)hi, (long long)(hi - first + 1)) < 0)
             return -1;
     }
     return 0;
@@ -600,6 +604,11 @@ int fasv_scenario_expand(const fasv_scenario *s, const fasv_scn_expand_opts *o, 
             if (!e->p[i].on) continue;
             if (emit(e, FASV_PHASE_RESERVE, FASV_G_PP, (fasv_part)i, pp_q, 0, n_seq)) break;
             if (emit(e, FASV_PHASE_RESERVE, FASV_G_TG, (fasv_part)i, 1, 0, n_seq)) break;
+            /* with speculative decoding the target also reserves its verify batch */
+            if (i == FASV_PART_TARGET && s->set.spec != FASV_SPEC_NONE) {
+                int64_t vq = s->set.draft + 1 < e->ubatch ? s->set.draft + 1 : e->ubatch;
+                if (emit(e, FASV_PHASE_RESERVE, FASV_G_VERIFY, FASV_PART_TARGET, vq, 0, n_seq)) break;
+            }
         }
     }
 

@@ -99,7 +99,7 @@ static int route_index(fasv_scn_report *r, const fasv_route *rt) {
     if (rt->family == FASV_FAM_NONE)
         snprintf(key, sizeof key, "none");
     else
-        snprintf(key, sizeof key, "%s %s", fasv_family_name(rt->family), rt->key[0] ? rt->key : "-");
+        snprintf(key, sizeof key, "%s", rt->key[0] ? rt->key : fasv_family_name(rt->family));
     for (int i = 0; i < r->n_routes; i++)
         if (strcmp(r->routes[i].key, key) == 0) return i;
     if (r->n_routes == r->cap_routes) {

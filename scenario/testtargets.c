@@ -60,7 +60,7 @@ static void tt_plan(void *ctx, const fasv_device *dev, const fasv_node *n, fasv_
         r->smem_bytes = 0;
         /* partial results: (Dv values + max + sum) per split, head, query row and sequence */
         r->scratch_bytes = split > 1 ? split * nq * fasv_nhead(n) * fasv_nseq(n) * (dv + 2) * 4 : 0;
-        snprintf(r->key, sizeof r->key, "vec:d%dx%d:q%d", (int)dk, (int)dv, (int)nq);
+        snprintf(r->key, sizeof r->key, "%s:d%dx%d:q%d", split > 1 ? "split" : "vec", (int)dk, (int)dv, (int)nq);
         snprintf(r->reason, sizeof r->reason, "few query rows: vector kernel, %lld KV splits", (long long)split);
         return;
     }
@@ -77,15 +77,15 @@ static void tt_plan(void *ctx, const fasv_device *dev, const fasv_node *n, fasv_
 }
 
 static const fasv_target k_targets[] = {
-    {"test-clean", (void *)(intptr_t)TT_CLEAN, NULL, tt_envelope, tt_plan, NULL,
+    {"lifecycle-clean", (void *)(intptr_t)TT_CLEAN, NULL, tt_envelope, tt_plan, NULL,
      (1u << FASV_FAM_NONE) | (1u << FASV_FAM_VEC) | (1u << FASV_FAM_SPLIT) | (1u << FASV_FAM_TILE)},
-    {"test-hole-d256", (void *)(intptr_t)TT_HOLE, NULL, tt_envelope, tt_plan, NULL,
+    {"lifecycle-hole-d256", (void *)(intptr_t)TT_HOLE, NULL, tt_envelope, tt_plan, NULL,
      (1u << FASV_FAM_NONE) | (1u << FASV_FAM_VEC) | (1u << FASV_FAM_SPLIT) | (1u << FASV_FAM_TILE)},
-    {"test-scratch", (void *)(intptr_t)TT_SCRATCH, NULL, tt_envelope, tt_plan, NULL,
+    {"lifecycle-scratch", (void *)(intptr_t)TT_SCRATCH, NULL, tt_envelope, tt_plan, NULL,
      (1u << FASV_FAM_NONE) | (1u << FASV_FAM_VEC) | (1u << FASV_FAM_SPLIT) | (1u << FASV_FAM_TILE)},
 };
 
-const char *const fasv_scenario_test_targets[] = {"test-clean", "test-hole-d256", "test-scratch", NULL};
+const char *const fasv_scenario_test_targets[] = {"lifecycle-clean", "lifecycle-hole-d256", "lifecycle-scratch", NULL};
 
 const fasv_target *fasv_scenario_test_target(const char *name) {
     if (!name) return NULL;

@@ -185,7 +185,7 @@ typedef enum fasv_graph {
     FASV_G_PREFILL,  /* a prompt ubatch */
     FASV_G_DECODE,   /* one token per slot */
     FASV_G_DRAFT,    /* a draft step of the MTP head or the draft model */
-    FASV_G_VERIFY,   /* the target verifying a draft (draft + 1 tokens) */
+    FASV_G_VERIFY,   /* the target verifying a draft (draft + 1 tokens); also reserved */
     FASV_G_COUNT
 } fasv_graph;
 const char *fasv_graph_name(fasv_graph g);
@@ -249,7 +249,7 @@ typedef struct fasv_scn_finding {
 } fasv_scn_finding;
 
 typedef struct fasv_scn_route_count {
-    char key[FASV_KEY_LEN + 8]; /* "family key" or "none" */
+    char key[FASV_KEY_LEN + 8]; /* the route's instance key (its family when it has none), or "none" */
     int64_t count;
 } fasv_scn_route_count;
 
@@ -303,13 +303,57 @@ void fasv_scenario_random(fasv_rng *r, const fasv_scn_rand_opts *o, fasv_scenari
 int fasv_scenario_reduce(const fasv_scenario *s, const fasv_scn_opts *o, const char *signature, fasv_scenario *out,
                          int *runs);
 
+/* ---- fuzzing with random scenarios ---------------------------------------------- */
+
+typedef struct fasv_scn_fuzz_opts {
+    const fasv_target *target;
+    int64_t runs;                 /* scenarios to run; 0 = until max_time (or the stop flag) */
+    double max_time;              /* seconds; 0 = no limit */
+    uint64_t seed;                /* scenario i uses the stream (seed, i) */
+    fasv_scn_rand_opts rand;
+    bool reduce;                  /* reduce each new signature to a short event sequence */
+    const char *artifacts_dir;    /* write KIND-HASH.case and KIND-HASH.scenario there; NULL = none */
+    FILE *progress;               /* progress and new findings; NULL = quiet */
+    volatile int *stop;           /* nonzero = stop soon; may be NULL */
+} fasv_scn_fuzz_opts;
+
+typedef struct fasv_scn_fuzz_find {
+    fasv_scn_finding finding;     /* as first found (node case included) */
+    fasv_scenario found;          /* the scenario that found it */
+    fasv_scenario reduced;        /* valid when reduced_ok */
+    bool reduced_ok;
+    int reduce_runs;
+    int64_t first_run;            /* index of the first scenario that hit it */
+    int64_t runs_hit;             /* scenarios that hit it */
+    char case_path[1024], scenario_path[1024];
+} fasv_scn_fuzz_find;
+
+typedef struct fasv_scn_fuzz_result {
+    int64_t runs, events, graphs, nodes, skipped_events;
+    double seconds;
+    int errors;                   /* scenarios that could not be run (a generator bug if nonzero) */
+    char first_error[512];
+    int n_found;
+    fasv_scn_fuzz_find *found;    /* one per signature, in order of discovery */
+} fasv_scn_fuzz_result;
+
+/* Run random scenarios against the target. 0, or -1 with err when it cannot
+ * start (artifacts directory unusable). */
+int fasv_scenario_fuzz(const fasv_scn_fuzz_opts *o, fasv_scn_fuzz_result *res, char *err, size_t errlen);
+void fasv_scn_fuzz_result_free(fasv_scn_fuzz_result *res);
+/* KIND-<16 hex digits of the signature's FNV-1a hash><ext>, the reproducers' file name. */
+void fasv_scn_file_name(const char *signature, fasv_prop kind, const char *ext, char *out, size_t len);
+
 /* ---- test-only targets -------------------------------------------------------- */
 
 /* Small planners with known behaviour, for tests and demonstrations of the
- * lifecycle property (never verdicts on real planners):
- *   "test-clean"     total; VEC (split-KV, scratch) for n_q == 1, TILE otherwise
- *   "test-hole-d256" as test-clean, but NONE for Dk=256 on AMD when n_kv % 256 != 0 and n_q > 1
- *   "test-scratch"   as test-clean, but split-KV VEC up to n_q = 16 with scratch growing with n_q
+ * lifecycle property (never verdicts on real planners). Command lines name
+ * them "test:lifecycle-clean" etc.
+ *   "lifecycle-clean"     total; VEC (split-KV, scratch) for n_q == 1, TILE otherwise
+ *   "lifecycle-hole-d256" as lifecycle-clean, but NONE for Dk=256 on AMD when n_kv % 256 != 0
+ *                         and n_q > 1 (the reserve graphs, at full cache, never show it)
+ *   "lifecycle-scratch"   as lifecycle-clean, but split-KV VEC up to n_q = 16 with scratch
+ *                         growing with n_q (a verify batch needs more than token generation)
  * NULL for another name. */
 const fasv_target *fasv_scenario_test_target(const char *name);
 /* Names, NULL-terminated. */
