@@ -96,7 +96,7 @@ void fasv_scenario_random(fasv_rng *r, const fasv_scn_rand_opts *o, fasv_scenari
         snprintf(st->device[d], sizeof st->device[d], "%s", dv->name);
         st->ratio[d] = fasv_rng_chance(r, 60) ? 1 : (int)fasv_rng_range(r, 0, 4);
     }
-    if (st->n_dev > 1 && st->ratio[0] == 0) st->ratio[0] = 1;
+    if (st->ratio[0] == 0) st->ratio[0] = 1; /* not all zero */
     st->split = st->n_dev == 1 ? FASV_SPLIT_NONE : (fasv_split_mode)fasv_rng_range(r, 1, 2);
     if (st->n_dev > 1 && fasv_rng_chance(r, 10)) st->split = FASV_SPLIT_NONE;
 

@@ -57,6 +57,15 @@ static void write_artifacts(const fasv_scn_fuzz_opts *o, fasv_scn_fuzz_find *x) 
     }
 }
 
+/* The layer kind of a finding lives in its scenario: point into the copy that is kept. */
+static void repoint(fasv_scn_fuzz_find *x) {
+    const fasv_scn_node *at = &x->finding.at;
+    if (at->part == FASV_PART_TARGET)
+        x->finding.at.lk = &x->found.model.kind[at->kind];
+    else if (at->part == FASV_PART_MTP)
+        x->finding.at.lk = &x->found.model.mtp_kind[at->kind];
+}
+
 int fasv_scenario_fuzz(const fasv_scn_fuzz_opts *o, fasv_scn_fuzz_result *res, char *err, size_t errlen) {
     memset(res, 0, sizeof *res);
     if (o->artifacts_dir && mkdir_p(o->artifacts_dir)) {
@@ -111,6 +120,7 @@ int fasv_scenario_fuzz(const fasv_scn_fuzz_opts *o, fasv_scn_fuzz_result *res, c
                 if (!p) break;
                 res->found = p;
                 cap = nc;
+                for (int q = 0; q < res->n_found; q++) repoint(&res->found[q]);
             }
             fasv_scn_fuzz_find *x = &res->found[res->n_found];
             memset(x, 0, sizeof *x);
@@ -118,6 +128,7 @@ int fasv_scenario_fuzz(const fasv_scn_fuzz_opts *o, fasv_scn_fuzz_result *res, c
             x->first_run = i;
             x->runs_hit = 1;
             if (fasv_scenario_copy(&x->found, &s)) break;
+            repoint(x);
             if (o->reduce) {
                 fasv_scn_opts ro = so;
                 x->reduced_ok = fasv_scenario_reduce(&s, &ro, f->f.signature, &x->reduced, &x->reduce_runs) == 0;

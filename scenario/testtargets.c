@@ -77,19 +77,21 @@ static void tt_plan(void *ctx, const fasv_device *dev, const fasv_node *n, fasv_
 }
 
 static const fasv_target k_targets[] = {
-    {"lifecycle-clean", (void *)(intptr_t)TT_CLEAN, NULL, tt_envelope, tt_plan, NULL,
+    {"test:lifecycle-clean", (void *)(intptr_t)TT_CLEAN, NULL, tt_envelope, tt_plan, NULL,
      (1u << FASV_FAM_NONE) | (1u << FASV_FAM_VEC) | (1u << FASV_FAM_SPLIT) | (1u << FASV_FAM_TILE)},
-    {"lifecycle-hole-d256", (void *)(intptr_t)TT_HOLE, NULL, tt_envelope, tt_plan, NULL,
+    {"test:lifecycle-hole-d256", (void *)(intptr_t)TT_HOLE, NULL, tt_envelope, tt_plan, NULL,
      (1u << FASV_FAM_NONE) | (1u << FASV_FAM_VEC) | (1u << FASV_FAM_SPLIT) | (1u << FASV_FAM_TILE)},
-    {"lifecycle-scratch", (void *)(intptr_t)TT_SCRATCH, NULL, tt_envelope, tt_plan, NULL,
+    {"test:lifecycle-scratch", (void *)(intptr_t)TT_SCRATCH, NULL, tt_envelope, tt_plan, NULL,
      (1u << FASV_FAM_NONE) | (1u << FASV_FAM_VEC) | (1u << FASV_FAM_SPLIT) | (1u << FASV_FAM_TILE)},
 };
 
-const char *const fasv_scenario_test_targets[] = {"lifecycle-clean", "lifecycle-hole-d256", "lifecycle-scratch", NULL};
+const char *const fasv_scenario_test_targets[] = {"test:lifecycle-clean", "test:lifecycle-hole-d256",
+                                                  "test:lifecycle-scratch", NULL};
 
 const fasv_target *fasv_scenario_test_target(const char *name) {
     if (!name) return NULL;
+    if (strncmp(name, "test:", 5) == 0) name += 5;
     for (size_t i = 0; i < sizeof k_targets / sizeof k_targets[0]; i++)
-        if (strcmp(k_targets[i].name, name) == 0) return &k_targets[i];
+        if (strcmp(k_targets[i].name + 5, name) == 0) return &k_targets[i];
     return NULL;
 }

@@ -97,15 +97,6 @@ static int parse_list(const char *arg, char out[][FASV_DEVICE_NAME_MAX], int max
     return *n ? 0 : -1;
 }
 
-static const fasv_target *resolve_target(const char *spec, char *err, size_t len) {
-    if (spec && strncmp(spec, "test:lifecycle-", 15) == 0) {
-        const fasv_target *t = fasv_scenario_test_target(spec + 5);
-        if (!t) snprintf(err, len, "unknown lifecycle test target '%s' (see --help)", spec);
-        return t;
-    }
-    return fasv_target_resolve(spec, err, len);
-}
-
 /* The standard lifecycle of a scenario built from flags. */
 static int default_events(fasv_scenario *s) {
     const fasv_scn_settings *st = &s->set;
@@ -280,7 +271,7 @@ static void print_events(FILE *out, const fasv_scenario *s) {
     }
 }
 
-static void print_finding(const fasv_scenario *s, const fasv_scn_finding *f, const repro *rp) {
+static void print_finding(const opts *op, const fasv_scenario *s, const fasv_scn_finding *f, const repro *rp) {
     const fasv_scn_node *at = &f->at;
     printf("  FINDING %s on %s: %s\n", fasv_prop_name(f->f.kind), at->device->name, f->f.signature);
     printf("    detail: %s\n", f->f.detail);
@@ -303,8 +294,11 @@ static void print_finding(const fasv_scenario *s, const fasv_scn_finding *f, con
         print_events(stdout, &rp->reduced);
         printf("\n");
     }
-    if (rp->case_path[0]) printf("    node:     %s   (fasv plan %s)\n", rp->case_path, rp->case_path);
-    if (rp->scn_path[0]) printf("    scenario: %s   (fasv scenario --lenient %s)\n", rp->scn_path, rp->scn_path);
+    if (rp->case_path[0])
+        printf("    node:     %s   (fasv replay --planner %s %s)\n", rp->case_path, op->target->name, rp->case_path);
+    if (rp->scn_path[0])
+        printf("    scenario: %s   (fasv scenario --lenient --planner %s %s)\n", rp->scn_path, op->target->name,
+               rp->scn_path);
 }
 
 static void json_finding(fasv_json *j, const fasv_scenario *s, const fasv_scn_finding *f, const repro *rp) {
@@ -429,7 +423,7 @@ static int run_one(const opts *op, const fasv_scenario *s, const char *label, co
                    r.routes[i].key);
         if (r.n_routes > 4) printf(", ... (%d routes)", r.n_routes);
         printf("\n");
-        for (int i = 0; i < r.n_findings; i++) print_finding(s, &r.findings[i], rps ? &rps[i] : &(repro){0});
+        for (int i = 0; i < r.n_findings; i++) print_finding(op, s, &r.findings[i], rps ? &rps[i] : &(repro){0});
         printf("  %s\n", rc ? "FINDINGS" : "clean");
     }
     if (rps)
@@ -637,7 +631,7 @@ int cmd_scenario(int argc, char **argv) {
     if (list) return list_models(op.json);
     if (op.all_devices && op.device) return cli_usage_error(CMD, "--all-devices and --device exclude each other");
     char err[512];
-    op.target = resolve_target(planner, err, sizeof err);
+    op.target = fasv_target_resolve(planner, err, sizeof err);
     if (!op.target) return cli_usage_error(CMD, "%s", err);
 
     cli_files files = {0};

@@ -17,6 +17,7 @@
 #ifndef FASV_SCENARIO_H
 #define FASV_SCENARIO_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -199,7 +200,7 @@ typedef struct fasv_scn_node {
     int step;             /* ubatch (or draft step) within the repetition */
     fasv_part part;
     int kind;             /* index into the part's layer kinds */
-    const fasv_layer_kind *lk;
+    const fasv_layer_kind *lk;  /* points into the scenario (or the zoo): valid while the scenario is */
     int shard;            /* 0..n_dev-1: the GPU (index into settings.device) */
     const fasv_device *device;
     int head0, n_head;    /* the shard's query heads [head0, head0 + n_head) */
@@ -314,7 +315,7 @@ typedef struct fasv_scn_fuzz_opts {
     bool reduce;                  /* reduce each new signature to a short event sequence */
     const char *artifacts_dir;    /* write KIND-HASH.case and KIND-HASH.scenario there; NULL = none */
     FILE *progress;               /* progress and new findings; NULL = quiet */
-    volatile int *stop;           /* nonzero = stop soon; may be NULL */
+    volatile sig_atomic_t *stop;  /* nonzero = stop soon (Ctrl-C); may be NULL */
 } fasv_scn_fuzz_opts;
 
 typedef struct fasv_scn_fuzz_find {
@@ -347,8 +348,9 @@ void fasv_scn_file_name(const char *signature, fasv_prop kind, const char *ext, 
 /* ---- test-only targets -------------------------------------------------------- */
 
 /* Small planners with known behaviour, for tests and demonstrations of the
- * lifecycle property (never verdicts on real planners). Command lines name
- * them "test:lifecycle-clean" etc.
+ * lifecycle property (never verdicts on real planners). Their names, and the
+ * --planner specs that select them, are "test:lifecycle-clean" etc.; the
+ * lookup takes the name with or without "test:".
  *   "lifecycle-clean"     total; VEC (split-KV, scratch) for n_q == 1, TILE otherwise
  *   "lifecycle-hole-d256" as lifecycle-clean, but NONE for Dk=256 on AMD when n_kv % 256 != 0
  *                         and n_q > 1 (the reserve graphs, at full cache, never show it)
