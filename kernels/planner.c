@@ -87,12 +87,23 @@ static int64_t pow2_ceil(int64_t v, int64_t cap) {
     return p;
 }
 
+/* Bounded copy (the planner runs millions of times in a sweep: no snprintf on
+ * the success path). */
+static void copy_str(char *dst, size_t cap, const char *a, const char *b) {
+    size_t la = strlen(a), lb = b ? strlen(b) : 0;
+    if (la > cap - 1) la = cap - 1;
+    if (lb > cap - 1 - la) lb = cap - 1 - la;
+    memcpy(dst, a, la);
+    if (lb) memcpy(dst + la, b, lb);
+    dst[la + lb] = 0;
+}
+
 static void set_route(fasv_route *r, fasv_family f, int idx, const fasv_kinst *k, int ncols1, int ncols2, int kv_tile,
                       int n_split, int threads, int64_t smem, int64_t scratch, int eff_k, int eff_v,
-                      const char *reason) {
+                      const char *reason, const char *reason2) {
     r->family = f;
     r->instance = idx;
-    snprintf(r->key, sizeof r->key, "%s", k->key);
+    copy_str(r->key, sizeof r->key, k->key, NULL);
     r->ncols1 = ncols1;
     r->ncols2 = ncols2;
     r->kv_tile = kv_tile;
@@ -102,7 +113,7 @@ static void set_route(fasv_route *r, fasv_family f, int idx, const fasv_kinst *k
     r->scratch_bytes = scratch;
     r->eff_type_k = eff_k;
     r->eff_type_v = eff_v;
-    snprintf(r->reason, sizeof r->reason, "%s", reason);
+    copy_str(r->reason, sizeof r->reason, reason, reason2);
 }
 
 /* Largest kv_tile in {128, 64, 32, 16, 8}, >= min_kv, whose footprint fits d; 0 if none. */
@@ -142,13 +153,13 @@ static int plan_split(const fasv_device *d, const fasv_node *n, int b, int64_t p
     int64_t nq = fasv_nq(n);
     int64_t blocks = mul_sat(mul_sat((nq + ncols1 - 1) / ncols1, fasv_nhead(n) / ncols2), fasv_nseq(n));
     int64_t target = (int64_t)FASV_PLAN_SPLIT_WAVES * d->n_sm;
-    int64_t want = (target + blocks - 1) / blocks;
+    int64_t want = target / blocks + (target % blocks != 0);
     int64_t most = fasv_nkv(n) / FASV_PLAN_SPLIT_CHUNK;
     if (most > FASV_SPLIT_MAX) most = FASV_SPLIT_MAX;
     int64_t ns = want < most ? want : most;
     if (ns < 2) ns = 2; /* n_kv >= 512 guarantees most >= 2 */
     set_route(r, FASV_FAM_SPLIT, idx, k, ncols1, ncols2, kv, (int)ns, FASV_TILE_THREADS, fasv_tile_smem(k, kv, ct),
-              fasv_split_scratch(n, (int)ns), ct, ct, "long KV on a starved grid: split-KV, then combine");
+              fasv_split_scratch(n, (int)ns), ct, ct, "long KV on a starved grid: split-KV, then combine", NULL);
     return 1;
 }
 
@@ -201,7 +212,7 @@ void fasv_plan(const fasv_device *d, const fasv_node *n, fasv_route *r) {
         int64_t smem = fasv_vec_smem(k, d);
         if (smem <= d->smem_per_block) {
             set_route(r, FASV_FAM_VEC, vidx, k, ncols1, ncols2, FASV_VEC_KV, 1, FASV_VEC_THREADS, smem, 0, n->k.type,
-                      n->v.type, "decode: exact VEC instance for this head size and type");
+                      n->v.type, "decode: exact VEC instance for this head size and type", NULL);
             return;
         }
         veto = "VEC's shared memory does not fit this device";
@@ -225,10 +236,8 @@ void fasv_plan(const fasv_device *d, const fasv_node *n, fasv_route *r) {
         if (!kv) continue;
         int ncols2 = (int)(p2 < k->ncols2_max ? p2 : k->ncols2_max);
         int ncols1 = (int)(q2 < k->ncols / ncols2 ? q2 : k->ncols / ncols2);
-        char reason[FASV_REASON_LEN];
-        snprintf(reason, sizeof reason, "%s TILE: %s", k->ncols > 8 ? "wide" : "narrow", veto);
         set_route(r, FASV_FAM_TILE, tries[t], k, ncols1, ncols2, kv, 1, FASV_TILE_THREADS, fasv_tile_smem(k, kv, ct), 0,
-                  ct, ct, reason);
+                  ct, ct, k->ncols > FASV_PLAN_NARROW_COLS ? "wide TILE: " : "narrow TILE: ", veto);
         return;
     }
     snprintf(r->reason, sizeof r->reason, "no TILE configuration for Dk<=%d Dv<=%d fits %d bytes of shared memory (%s)",

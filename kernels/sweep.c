@@ -242,18 +242,23 @@ int fasv_sweep_run(const fasv_target *t, const fasv_sweep_opts *o, fasv_sweep_re
         work(&ws[0]);
         started = -1;
     }
-    int shown = 0;
+    /* Progress after the first second: a line rewritten in place on a
+     * terminal, a line every 2 s otherwise (logs). */
+    int shown = 0, tty = isatty(2);
+    double next_report = 1.0;
     if (started > 0) {
         while (atomic_load(&sh.finished) < started) {
             struct timespec ts = {0, 100 * 1000 * 1000};
             nanosleep(&ts, NULL);
             double el = now_s() - t0;
-            if (o->progress && el > 1.0) {
+            if (o->progress && el > next_report) {
                 long long done = (long long)atomic_load(&sh.done);
-                fprintf(stderr, "\rfasv sweep: %lld/%lld classes x %d devices (%d%%) %.1fs ", done, (long long)expected,
-                        nd, expected ? (int)(100 * done / expected) : 100, el);
+                fprintf(stderr, "%sfasv sweep: %lld/%lld classes x %d device%s (%d%%) %.1fs%s", tty ? "\r" : "", done,
+                        (long long)expected, nd, nd == 1 ? "" : "s", expected ? (int)(100 * done / expected) : 100, el,
+                        tty ? " " : "\n");
                 fflush(stderr);
-                shown = 1;
+                shown = tty;
+                next_report = el + (tty ? 0.2 : 2.0);
             }
         }
         for (int i = 0; i < started; i++) pthread_join(ws[i].tid, NULL);

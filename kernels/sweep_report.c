@@ -159,21 +159,29 @@ void fasv_sweep_print(FILE *f, const fasv_sweep_result *r, int limit) {
             r->violations == 1 ? "" : "s", r->n_viol, ns, ns == 1 ? "" : "s");
     for (int j = 0; j < ns; j++) fprintf(f, "  %8lld  %s\n", (long long)sc[j].count, sc[j].sig);
     free(sc);
-    int shown = limit <= 0 || limit > r->n_viol ? r->n_viol : limit;
+    /* Every kept violation; the first `limit` with the diagnostic block. */
+    int full = limit <= 0 || limit > r->n_viol ? r->n_viol : limit;
     fprintf(f, "\n");
-    for (int i = 0; i < shown; i++) {
+    for (int i = 0; i < r->n_viol; i++) {
         const fasv_sweep_violation *v = &r->viol[i];
         char cs[256];
         fasv_class_format(&v->cls, cs, sizeof cs);
-        fprintf(f, "VIOLATION %s on %s, class #%lld: %s\n", fasv_prop_name(v->finding.kind),
-                r->devices[v->device]->name, (long long)v->class_index, cs);
-        fprintf(f, "  %s\n", v->finding.detail);
-        fprintf(f, "  signature %s\n", v->finding.signature);
-        fasv_explain(f, r->devices[v->device], &v->node, &v->finding.route);
+        if (i == full)
+            fprintf(f, "\n(the remaining violations without their diagnostic block; --limit 0 prints all blocks)\n");
+        if (i < full) {
+            fprintf(f, "VIOLATION %s on %s, class #%lld: %s\n", fasv_prop_name(v->finding.kind),
+                    r->devices[v->device]->name, (long long)v->class_index, cs);
+            fprintf(f, "  %s\n", v->finding.detail);
+            fprintf(f, "  signature %s\n", v->finding.signature);
+            fasv_explain(f, r->devices[v->device], &v->node, &v->finding.route);
+        } else {
+            fprintf(f, "VIOLATION %s on %s, class #%lld: %s: %s\n", fasv_prop_name(v->finding.kind),
+                    r->devices[v->device]->name, (long long)v->class_index, cs, v->finding.detail);
+        }
     }
-    if (shown < r->violations)
-        fprintf(f, "... %lld more violation%s not printed (--limit; --json FILE lists the %d kept)\n",
-                (long long)(r->violations - shown), r->violations - shown == 1 ? "" : "s", r->n_viol);
+    if (r->n_viol < r->violations)
+        fprintf(f, "... and %lld more violation%s not kept (the sweep keeps %d)\n", (long long)(r->violations - r->n_viol),
+                r->violations - r->n_viol == 1 ? "" : "s", r->n_viol);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -350,11 +358,11 @@ void fasv_sweep_write_map(FILE *f, const fasv_sweep_result *r) {
           f);
     fputs("<h1 style=\"font-size:20px\">fasv route map — target <code>", f);
     html_text(f, r->target);
-    fprintf(f, "</code></h1>\n<p>%lld classes × %d devices = %lld checks: %lld clean, %lld outside the envelope, "
+    fprintf(f, "</code></h1>\n<p>%lld classes × %d device%s = %lld checks: %lld clean, %lld outside the envelope, "
                "<b style=\"color:%s\">%lld violations</b>. Each cell is one (head-size class × n_q class) of one "
                "device and aggregates every class in it (types, GQA, n_kv, grid, alignment, precision); the bar "
                "shows the share of each family. Hover a cell for its counts.</p>\n",
-            (long long)r->classes, r->n_devices, (long long)r->checks, (long long)r->clean, (long long)r->outside,
+            (long long)r->classes, r->n_devices, r->n_devices == 1 ? "" : "s", (long long)r->checks, (long long)r->clean, (long long)r->outside,
             r->violations ? "#d62728" : "#222", (long long)r->violations);
     fprintf(f, "<div class=\"legend\">");
     for (int fm = 1; fm < FASV_FAM_COUNT; fm++)
