@@ -103,6 +103,9 @@ void fasv_scenario_random(fasv_rng *r, const fasv_scn_rand_opts *o, fasv_scenari
     /* events, tracking each slot's position */
     int64_t past[FASV_SCN_MAX_SLOTS] = {0};
     int64_t room = st->kv_unified ? st->ctx : st->ctx / st->n_parallel;
+    /* a prompt of at most 256 ubatches keeps one scenario's expansion short (fuzzing speed) */
+    int64_t ub = st->ubatch < st->batch ? st->ubatch : st->batch;
+    int64_t prompt_max = room < 256 * ub ? room : 256 * ub;
     int n_ev = (int)fasv_rng_range(r, 1, max_events);
     for (int i = 0; i < n_ev; i++) {
         fasv_event e;
@@ -116,7 +119,7 @@ void fasv_scenario_random(fasv_rng *r, const fasv_scn_rand_opts *o, fasv_scenari
         case 0:
         case 1:
             e.type = FASV_EV_PREFILL;
-            e.n = tokens(r, room);
+            e.n = tokens(r, prompt_max);
             *p += e.n;
             break;
         case 2:
