@@ -182,11 +182,9 @@ static int init_caches(eng *e, part *p) {
     if (kv_init(&p->base, base, n_stream, 0)) return eerr(e, "out of memory for a cache of %lld cells", (long long)base);
     int w = max_window(p->kinds, p->n_kinds);
     if (w > 0) {
-        int64_t size = st->swa_full ? base
-                                    : pad_up(base < (int64_t)w * (st->kv_unified ? st->n_parallel : 1) + e->ubatch
-                                                 ? base
-                                                 : (int64_t)w * (st->kv_unified ? st->n_parallel : 1) + e->ubatch,
-                                             st->swa_pad);
+        /* llama.cpp: PAD(min(size_base, n_swa * (unified ? n_seq_max : 1) + n_ubatch), 256) */
+        int64_t want = (int64_t)w * (st->kv_unified ? st->n_parallel : 1) + e->ubatch;
+        int64_t size = st->swa_full ? base : pad_up(want < base ? want : base, st->swa_pad);
         if (kv_init(&p->swa, size, n_stream, w)) return eerr(e, "out of memory for a cache of %lld cells", (long long)size);
     }
     return 0;

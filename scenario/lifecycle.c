@@ -17,7 +17,7 @@ enum { CLASS_UNSEEN = 0, CLASS_SUPPORTED = 1, CLASS_UNSUPPORTED = -1 };
 
 /* Memo of compute nodes: identical (class, shape) gives the identical verdict. */
 typedef struct memo_key {
-    int32_t part, kind, shard, graph_pad;
+    int32_t part, kind, shard, zero; /* zero: keeps the key free of padding bytes */
     int64_t n_q, n_kv, n_stream, stream0, capacity;
 } memo_key;
 

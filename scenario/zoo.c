@@ -60,17 +60,17 @@ static const fasv_model k_models[] = {
      {{"global", 23, 0, 32, 16, 128, 128, false, false, 50.0f, 0.0f, 1.0f / 12.0f},
       {"sliding", 23, 4096, 32, 16, 128, 128, false, false, 50.0f, 0.0f, 1.0f / 12.0f}},
      FASV_MTP_NONE, 0, {{0}}},
-    /* google/gemma-3-12b-pt config.json: num_hidden_layers 48, num_attention_heads 16,
+    /* google/gemma-3-12b-it config.json (text_config): num_hidden_layers 48, num_attention_heads 16,
      * num_key_value_heads 8, head_dim 256, sliding_window 1024, sliding_window_pattern 6
      * (five sliding layers, then one global); no attention softcap. */
-    {"gemma3-12b", "Gemma 3 12B", "google/gemma-3-12b-pt config.json", 48, 6, 2,
+    {"gemma3-12b", "Gemma 3 12B", "google/gemma-3-12b-it config.json (text_config)", 48, 6, 2,
      {{"global", 8, 0, 16, 8, 256, 256, false, false, 0.0f, 0.0f, 0.0f},
       {"sliding", 40, 1024, 16, 8, 256, 256, false, false, 0.0f, 0.0f, 0.0f}},
      FASV_MTP_NONE, 0, {{0}}},
-    /* google/gemma-3-27b-pt config.json: num_hidden_layers 62, num_attention_heads 32,
+    /* google/gemma-3-27b-it config.json (text_config): num_hidden_layers 62, num_attention_heads 32,
      * num_key_value_heads 16, head_dim 128, query_pre_attn_scalar 168, sliding_window 1024,
      * pattern 6 (layers 5, 11, ..., 59 global: 10 global, 52 sliding). */
-    {"gemma3-27b", "Gemma 3 27B", "google/gemma-3-27b-pt config.json", 62, 6, 2,
+    {"gemma3-27b", "Gemma 3 27B", "google/gemma-3-27b-it config.json (text_config)", 62, 6, 2,
      {{"global", 10, 0, 32, 16, 128, 128, false, false, 0.0f, 0.0f, 0.07715167f},
       {"sliding", 52, 1024, 32, 16, 128, 128, false, false, 0.0f, 0.0f, 0.07715167f}},
      FASV_MTP_NONE, 0, {{0}}},
