@@ -24,6 +24,7 @@
  */
 #include "kernels/planner.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -128,7 +129,7 @@ static int pick_kv(const fasv_kinst *k, fasv_type ct, const fasv_device *d, int 
 static int kv_good(const fasv_device *d) { return d->warp_size > FASV_PLAN_KV_GOOD ? d->warp_size : FASV_PLAN_KV_GOOD; }
 
 /* The narrow (8 slots) or wide (more) instance of family f for bucket b; -1 if none. */
-static int find_bucket_instance(fasv_family f, int b, int wide) {
+static int scan_bucket_instance(fasv_family f, int b, int wide) {
     int cnt;
     const fasv_kinst *t = fasv_registry(&cnt);
     for (int i = 0; i < cnt; i++)
@@ -138,9 +139,28 @@ static int find_bucket_instance(fasv_family f, int b, int wide) {
     return -1;
 }
 
+/* Registry lookups the planner makes on every call, resolved once. */
+static struct {
+    int tile[FASV_PLAN_NBUCKETS][2]; /* [bucket][wide] */
+    int split[FASV_PLAN_NBUCKETS];
+    int vec[3][FASV_TYPE_COUNT]; /* [64, 128, 256][type] */
+} g_idx;
+static pthread_once_t g_idx_once = PTHREAD_ONCE_INIT;
+
+static void init_idx(void) {
+    for (int b = 0; b < FASV_PLAN_NBUCKETS; b++) {
+        g_idx.tile[b][0] = scan_bucket_instance(FASV_FAM_TILE, b, 0);
+        g_idx.tile[b][1] = scan_bucket_instance(FASV_FAM_TILE, b, 1);
+        g_idx.split[b] = scan_bucket_instance(FASV_FAM_SPLIT, b, 0);
+    }
+    for (int i = 0; i < 3; i++)
+        for (int t = 0; t < FASV_TYPE_COUNT; t++)
+            g_idx.vec[i][t] = fasv_registry_find(FASV_FAM_VEC, 64 << i, 64 << i, t, t, 8);
+}
+
 static int plan_split(const fasv_device *d, const fasv_node *n, int b, int64_t p2, int64_t q2, fasv_type ct,
                       fasv_route *r) {
-    int idx = find_bucket_instance(FASV_FAM_SPLIT, b, 0);
+    int idx = g_idx.split[b];
     const fasv_kinst *k = fasv_registry_get(idx);
     if (!k) return 0;
     int ncols2 = (int)(p2 < k->ncols2_max ? p2 : k->ncols2_max);
@@ -176,12 +196,13 @@ static const char *vec_veto(const fasv_device *d, const fasv_node *n, int *idx) 
     if (fasv_nq(n) > limit) return "n_q above the VEC limit (2; 8 for quantized K/V or without fast fp16)";
     if ((is_float(n->k.type) && !fasv_view_aligned16(&n->k)) || (is_float(n->v.type) && !fasv_view_aligned16(&n->v)))
         return "K/V views not 16-byte aligned for VEC's vector loads";
-    *idx = fasv_registry_find(FASV_FAM_VEC, (int)dk, (int)dv, (int)n->k.type, (int)n->v.type, 8);
+    *idx = g_idx.vec[dk == 64 ? 0 : dk == 128 ? 1 : 2][n->k.type];
     if (*idx < 0) return "no VEC instance for this head size and type";
     return NULL;
 }
 
 void fasv_plan(const fasv_device *d, const fasv_node *n, fasv_route *r) {
+    pthread_once(&g_idx_once, init_idx);
     memset(r, 0, sizeof *r);
     r->family = FASV_FAM_NONE;
     r->instance = -1;
@@ -223,8 +244,8 @@ void fasv_plan(const fasv_device *d, const fasv_node *n, fasv_route *r) {
         return;
     }
     int bk = fasv_plan_buckets[b][0], bv = fasv_plan_buckets[b][1];
-    int narrow = find_bucket_instance(FASV_FAM_TILE, b, 0);
-    int wide = find_bucket_instance(FASV_FAM_TILE, b, 1);
+    int narrow = g_idx.tile[b][0];
+    int wide = g_idx.tile[b][1];
     int want_wide = q2 * p2 > FASV_PLAN_NARROW_COLS && wide >= 0;
     int good = kv_good(d);
     int tries[3] = {want_wide ? wide : -1, narrow, narrow};
