@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "fasv/device.h"
 #include "fasv/build.h"
 #include "fz_input.h"
 
@@ -132,7 +133,29 @@ static void test_any_record_bytes(void) {
     CHECKF(legal < 20, "random record bytes are almost never legal (%d were)", legal);
 }
 
+/* Bugs the fuzz harnesses found, kept as tests (their inputs are also in
+ * corpus/fuzz_case/, replayed by ctest through fuzz_case_replay). */
+static void test_found_by_fuzzing(void) {
+    /* fuzz_case: a 31-character "sm..." device name overflowed the
+     * normalisation buffer of fasv_device_find by one byte (ASan) */
+    char name[40];
+    memset(name, '9', sizeof name);
+    memcpy(name, "sm0", 3);
+    for (int len = 28; len <= 35; len++) {
+        name[len] = 0;
+        CHECK(fasv_device_find(name) == NULL);
+        name[len] = '9';
+    }
+    CHECK(fasv_device_find("SM90") == fasv_device_find("sm_90") && fasv_device_find("sm_90a") != NULL);
+    const char *text = "fasv-case 1\ndevice sm054[[[[[[[[[[[[[[[[[[[[[[[[[9\n";
+    fasv_case c;
+    char err[256];
+    CHECK(fasv_case_parse(text, strlen(text), "t", &c, err, sizeof err) == -1);
+    CHECK(strstr(err, "t:2: unknown device") != NULL);
+}
+
 int main(void) {
+    test_found_by_fuzzing();
     test_record_round_trip();
     test_record_layout();
     test_forms();
