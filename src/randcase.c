@@ -195,16 +195,12 @@ void fasv_random_case(fasv_rng *r, const fasv_rand_opts *o, fasv_case *out) {
         b.permute_q = fasv_rng_chance(r, 30);
         int mla = b.hsk > b.hsv && b.type_k == b.type_v;
         if (b.hsv <= b.hsk && fasv_rng_chance(r, mla ? 60 : 10)) {
-            /* a quantized K cannot lend its type to a V whose rows are not
-             * whole blocks: then V keeps its own type and buffer */
             if (!(fasv_type_get(b.type_k)->is_quant && b.hsv % 32)) {
                 b.type_v = b.type_k;
                 b.v_view_of_k = true;
             }
         }
-        /* stride gaps and offsets, in multiples of each type's alignment
-         * (4 bytes for f32 K/V, 2 for the others; V follows K's type when it
-         * is a view of K) */
+        /* stride gaps and offsets, in multiples of each type's alignment */
         int64_t ak = fasv_type_get(b.type_k)->align, av = fasv_type_get(b.type_v)->align;
         if (fasv_rng_chance(r, 20)) b.pad_q = 4 * fasv_rng_range(r, 1, 8);
         if (fasv_rng_chance(r, 20)) b.pad_k = ak * fasv_rng_range(r, 1, 8);

@@ -20,6 +20,7 @@
 #include "fz_reduce.h"
 #include "fz_run.h"
 #include "fz_target.h"
+#include "kernels/sweep.h"
 #include "fasv/scenario.h"
 #include <sys/stat.h>
 
@@ -34,7 +35,9 @@ static const char *k_help =
     "  --planner LIB  target: builtin (default), test:NAME, or a plugin (not yet)\n"
     "  --jobs N       fuzzing threads (default 1)\n"
     "  --seed N       fuzzing seed (default 1)\n"
-    "  --json         print report.json on stdout too\n"
+    "  --phases LIST  run only these phases, comma-separated (default: all)\n"
+    "  --sweep-types T[,T...]  K/V types the sweep covers (default: all eight)\n"
+    "  --json         print report.json on stdout instead of the summary\n"
     "\n"
     "Phases:\n";
 
@@ -54,7 +57,8 @@ typedef struct vfinding {
     fasv_prop kind;
     char device[FASV_DEVICE_NAME_MAX];
     char detail[FASV_DETAIL_LEN];
-    const char *phase;
+    const char *phase; /* the phase that found it first */
+    char also[64];     /* other phases that found it too */
     fasv_case found;
     char found_path[1024], reduced_path[1024];
     char scenario_path[1024]; /* scenarios phase: the (reduced) scenario that reaches the node */
@@ -68,6 +72,7 @@ typedef struct verify_ctx {
     double budget, t0;
     uint64_t seed;
     int jobs;
+    unsigned sweep_types; /* K/V types the sweep covers (0 = all) */
     volatile sig_atomic_t *stop;
     vfinding *f;
     int nf, capf;
@@ -92,7 +97,13 @@ static void stat_add(phase_report *r, const char *name, int64_t v) {
 static vfinding *verify_add_finding(verify_ctx *x, const char *signature, fasv_prop kind, const char *device,
                                     const char *detail, const fasv_case *c) {
     for (int i = 0; i < x->nf; i++)
-        if (strcmp(x->f[i].signature, signature) == 0) return NULL;
+        if (strcmp(x->f[i].signature, signature) == 0) {
+            vfinding *v = &x->f[i];
+            if (!strstr(v->also, x->phase) && strcmp(v->phase, x->phase) != 0)
+                snprintf(v->also + strlen(v->also), sizeof v->also - strlen(v->also), "%s%s", v->also[0] ? "," : "",
+                         x->phase);
+            return NULL;
+        }
     if (x->nf == x->capf) {
         int cap = x->capf ? 2 * x->capf : 16;
         vfinding *nf = realloc(x->f, (size_t)cap * sizeof *nf);
@@ -113,18 +124,55 @@ static vfinding *verify_add_finding(verify_ctx *x, const char *signature, fasv_p
 
 /* ---- phases ---------------------------------------------------------------- */
 
-/* INTEGRATION POINT (planner issue): the sweep of fasv_kernels walks the grid
- * of head-size pairs, types, GQA ratios, n_q classes, n_kv around every
- * stride and feature toggles on every device, writes the route map
- * (routes.txt, routes.json) into x->out_dir and reports its violations
- * through verify_add_finding. Until that library is merged this phase says
- * so and the report is marked incomplete. */
+/* The sweep (kernels/sweep.c): every shape class on every device, through
+ * the target; its violations are findings, and it writes the route map:
+ * routes.html (one grid per device), sweep.json and sweep.txt. */
 static int phase_sweep(verify_ctx *x, phase_report *r) {
-    (void)x;
-    r->status = "skipped";
+    fasv_sweep_opts so;
+    memset(&so, 0, sizeof so);
+    so.type_mask = x->sweep_types;
+    so.threads = x->jobs;
+    so.progress = 1;
+    fasv_sweep_result res;
+    int rc = fasv_sweep_run(x->target, &so, &res);
+    if (rc < 0) {
+        r->status = "error";
+        snprintf(r->summary, sizeof r->summary, "sweep failed: %.400s", res.error);
+        fasv_sweep_free(&res);
+        return -1;
+    }
+    static const char *files[] = {"routes.html", "sweep.json", "sweep.txt"};
+    int written = 0;
+    for (int i = 0; i < 3; i++) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", x->out_dir, files[i]);
+        FILE *f = fopen(path, "w");
+        if (!f) continue;
+        if (i == 0) fasv_sweep_write_map(f, &res);
+        if (i == 1) fasv_sweep_write_json(f, &res);
+        if (i == 2) fasv_sweep_print(f, &res, 20);
+        written += fclose(f) == 0;
+    }
+    fasv_case *c = malloc(sizeof *c);
+    for (int i = 0; c && i < res.n_viol; i++) {
+        const fasv_sweep_violation *v = &res.viol[i];
+        fasv_case_init(c);
+        c->node = v->node;
+        verify_add_finding(x, v->finding.signature, v->finding.kind, v->finding.device->name, v->finding.detail, c);
+    }
+    free(c);
+    r->status = res.violations ? "findings" : "ok";
     snprintf(r->summary, sizeof r->summary,
-             "not run: the sweep of fasv_kernels is not part of this build (no route map written)");
-    return 0;
+             "%lld classes x %d devices: %lld clean, %lld outside the envelope, %lld violations; route map %s",
+             (long long)res.classes, res.n_devices, (long long)res.clean, (long long)res.outside,
+             (long long)res.violations, written == 3 ? "in routes.html" : "NOT fully written");
+    stat_add(r, "classes", res.classes);
+    stat_add(r, "checks", res.checks);
+    stat_add(r, "clean", res.clean);
+    stat_add(r, "outside", res.outside);
+    stat_add(r, "violations", res.violations);
+    fasv_sweep_free(&res);
+    return written == 3 ? 0 : -1;
 }
 
 static int phase_fuzz(verify_ctx *x, phase_report *r) {
@@ -354,6 +402,7 @@ static void write_json(FILE *out, verify_ctx *x, phase_report *pr, double second
         fasv_json_kstr(&j, "property", fasv_prop_name(v->kind));
         fasv_json_kstr(&j, "device", v->device);
         fasv_json_kstr(&j, "phase", v->phase);
+        fasv_json_kstr(&j, "also_found_by", v->also);
         fasv_json_kstr(&j, "detail", v->detail);
         fasv_json_kstr(&j, "case", v->found_path);
         fasv_json_kstr(&j, "reduced", v->reduced_ok ? v->reduced_path : "");
@@ -378,8 +427,9 @@ static void write_summary(FILE *f, verify_ctx *x, phase_report *pr, double secon
     fprintf(f, "\nfindings: %d\n", x->nf);
     for (int i = 0; i < x->nf; i++) {
         vfinding *v = &x->f[i];
-        fprintf(f, "\n%d. %s on %s (%s phase)\n   signature: %s\n   detail: %s\n", i + 1, fasv_prop_name(v->kind),
-                v->device, v->phase, v->signature, v->detail);
+        fprintf(f, "\n%d. %s on %s (%s phase%s%s)\n   signature: %s\n   detail: %s\n", i + 1,
+                fasv_prop_name(v->kind), v->device, v->phase, v->also[0] ? ", also " : "", v->also, v->signature,
+                v->detail);
         fprintf(f, "   found:   %s\n           %s\n", v->found_path, v->original_size);
         if (v->reduced_ok)
             fprintf(f, "   reduced: %s\n           %s\n   replay:  fasv replay %s\n", v->reduced_path, v->reduced_size,
@@ -400,10 +450,39 @@ static void on_signal(int sig) {
     signal(SIGTERM, SIG_DFL);
 }
 
-enum { O_TIME = 256, O_OUT, O_PLANNER, O_JOBS, O_SEED, O_JSON, O_HELP };
-static const struct option k_opts[] = {{"time", 1, 0, O_TIME}, {"out", 1, 0, O_OUT},   {"planner", 1, 0, O_PLANNER},
-                                       {"jobs", 1, 0, O_JOBS}, {"seed", 1, 0, O_SEED}, {"json", 0, 0, O_JSON},
-                                       {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
+enum { O_TIME = 256, O_OUT, O_PLANNER, O_JOBS, O_SEED, O_PHASES, O_STYPES, O_JSON, O_HELP };
+static const struct option k_opts[] = {
+    {"time", 1, 0, O_TIME},     {"out", 1, 0, O_OUT},            {"planner", 1, 0, O_PLANNER},
+    {"jobs", 1, 0, O_JOBS},     {"seed", 1, 0, O_SEED},          {"phases", 1, 0, O_PHASES},
+    {"sweep-types", 1, 0, O_STYPES}, {"json", 0, 0, O_JSON},     {"help", 0, 0, O_HELP},
+    {0, 0, 0, 0}};
+
+/* "a,b,c" -> bit i set when k_phases[i].name is listed; -1 on an unknown name. */
+static int parse_phases(const char *list, unsigned *out) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    *out = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        int found = -1;
+        for (int i = 0; i < N_PHASES; i++)
+            if (strcmp(tok, k_phases[i].name) == 0) found = i;
+        if (found < 0) return -1;
+        *out |= 1u << found;
+    }
+    return *out ? 0 : -1;
+}
+
+static int parse_types(const char *list, unsigned *out) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    *out = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        fasv_type t;
+        if (fasv_type_parse(tok, &t) != 0) return -1;
+        *out |= 1u << t;
+    }
+    return *out ? 0 : -1;
+}
 
 int cmd_verify(int argc, char **argv) {
     verify_ctx x;
@@ -414,6 +493,7 @@ int cmd_verify(int argc, char **argv) {
     x.jobs = 1;
     const char *planner = NULL;
     int json = 0;
+    unsigned phases = ~0u;
     float t;
     int64_t v;
     optind = 0;
@@ -441,6 +521,14 @@ int cmd_verify(int argc, char **argv) {
             break;
         case O_SEED:
             if (cli_u64("verify", "--seed", optarg, &x.seed)) return FASV_EXIT_USAGE;
+            break;
+        case O_PHASES:
+            if (parse_phases(optarg, &phases) != 0)
+                return cli_usage_error("verify", "--phases: expected phase names from --help, got '%s'", optarg);
+            break;
+        case O_STYPES:
+            if (parse_types(optarg, &x.sweep_types) != 0)
+                return cli_usage_error("verify", "--sweep-types: expected types such as f16,q8_0, got '%s'", optarg);
             break;
         case O_JSON: json = 1; break;
         case ':': return cli_usage_error("verify", "%s needs a value", argv[optind - 1]);
@@ -471,6 +559,12 @@ int cmd_verify(int argc, char **argv) {
             break;
         }
         x.phase = k_phases[i].name;
+        if (!(phases & (1u << i))) {
+            pr[i].status = "skipped";
+            snprintf(pr[i].summary, sizeof pr[i].summary, "not run: not in --phases");
+            complete = 0;
+            continue;
+        }
         fprintf(stderr, "fasv verify: phase %s\n", x.phase);
         double p0 = now_s();
         if (k_phases[i].run(&x, &pr[i]) != 0) errors++;
