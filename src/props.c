@@ -127,7 +127,10 @@ fasv_verdict fasv_check_route(const fasv_target *t, const fasv_device *d, const 
     char detail[FASV_DETAIL_LEN];
     const char *bad = malformed(t, a);
     if (bad) {
-        snprintf(detail, sizeof detail, "malformed route: %s", bad);
+        if (a->reason[0])
+            snprintf(detail, sizeof detail, "malformed route: %s (%.400s)", bad, a->reason);
+        else
+            snprintf(detail, sizeof detail, "malformed route: %s", bad);
         return violation(f, FASV_PROP_BAD_ROUTE, d, n, bad, detail);
     }
     if (!route_equal(a, &b)) {
