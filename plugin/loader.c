@@ -347,9 +347,3 @@ void fasv_plugin_unload(const fasv_target *t) {
 }
 
 int fasv_target_is_plugin(const fasv_target *t) { return t && t->plan == ad_plan; }
-
-const fasv_target *fasv_target_resolve(const char *path, char *err, size_t errlen) {
-    if (!path || !path[0]) path = getenv("FASV_PLANNER");
-    if (!path || !path[0]) return fasv_builtin_target();
-    return fasv_plugin_load(path, err, errlen);
-}

@@ -105,52 +105,61 @@ static fasv_verdict violation(fasv_finding *f, fasv_prop kind, const fasv_device
     return FASV_VIOLATION;
 }
 
+/* Called once per device for every fuzzer execution: it clears only what it
+ * reads back (a finding's strings are written before they are read), not
+ * whole buffers. The two routes handed to the planner are zero-filled, so
+ * they are fully defined whatever the planner leaves unset. */
 fasv_verdict fasv_check_route(const fasv_target *t, const fasv_device *d, const fasv_node *n, fasv_finding *f) {
-    memset(f, 0, sizeof(*f));
+    f->kind = FASV_PROP_OK;
     f->device = d;
-    f->route.family = FASV_FAM_NONE;
-    f->route.instance = -1;
+    f->detail[0] = 0;
+    f->signature[0] = 0;
     if (t->supports_device && !t->supports_device(t->ctx, d)) {
+        memset(&f->route, 0, sizeof f->route);
+        f->route.family = FASV_FAM_NONE;
+        f->route.instance = -1;
         snprintf(f->detail, sizeof f->detail, "%s does not plan for %s", t->name, d->name);
         return FASV_OUTSIDE;
     }
-    char why[FASV_DETAIL_LEN] = "";
+    char why[FASV_DETAIL_LEN];
+    why[0] = 0;
     int inside = t->envelope ? t->envelope(t->ctx, d, n, why, sizeof why) : 1;
 
-    fasv_route a, b;
-    memset(&a, 0, sizeof a);
+    /* the first plan goes straight into the finding */
+    fasv_route *a = &f->route, b;
+    memset(a, 0, sizeof *a);
     memset(&b, 0, sizeof b);
-    t->plan(t->ctx, d, n, &a);
+    t->plan(t->ctx, d, n, a);
     t->plan(t->ctx, d, n, &b);
-    f->route = a;
     char detail[FASV_DETAIL_LEN];
-    const char *bad = malformed(t, &a);
+    const char *bad = malformed(t, a);
     if (bad) {
-        if (a.reason[0])
-            snprintf(detail, sizeof detail, "malformed route: %s (%.400s)", bad, a.reason);
+        if (a->reason[0])
+            snprintf(detail, sizeof detail, "malformed route: %s (%.400s)", bad, a->reason);
         else
             snprintf(detail, sizeof detail, "malformed route: %s", bad);
         return violation(f, FASV_PROP_BAD_ROUTE, d, n, bad, detail);
     }
-    if (!route_equal(&a, &b)) {
+    if (!route_equal(a, &b)) {
         char ra[512], rb[512];
-        fasv_route_format(&a, ra, sizeof ra);
+        fasv_route_format(a, ra, sizeof ra);
         fasv_route_format(&b, rb, sizeof rb);
         snprintf(detail, sizeof detail, "two plans of the same node differ: [%.200s] then [%.200s]", ra, rb);
         return violation(f, FASV_PROP_DETERMINISM, d, n, "plans differ", detail);
     }
-    if (a.family == FASV_FAM_NONE) {
+    if (a->family == FASV_FAM_NONE) {
         if (!inside) {
             snprintf(f->detail, sizeof f->detail, "outside envelope: %.400s", why);
             return FASV_OUTSIDE;
         }
-        snprintf(detail, sizeof detail, "inside the envelope but no kernel selected: %s", a.reason);
-        return violation(f, FASV_PROP_TOTALITY, d, n, a.reason, detail);
+        snprintf(detail, sizeof detail, "inside the envelope but no kernel selected: %s", a->reason);
+        return violation(f, FASV_PROP_TOTALITY, d, n, a->reason, detail);
     }
     if (t->contract) {
-        char cwhy[FASV_DETAIL_LEN] = "";
-        if (t->contract(t->ctx, d, n, &a, cwhy, sizeof cwhy) != 0) {
-            snprintf(detail, sizeof detail, "route %s breaks its kernel's contract: %.400s", a.key, cwhy);
+        char cwhy[FASV_DETAIL_LEN];
+        cwhy[0] = 0;
+        if (t->contract(t->ctx, d, n, a, cwhy, sizeof cwhy) != 0) {
+            snprintf(detail, sizeof detail, "route %.60s breaks its kernel's contract: %.400s", a->key, cwhy);
             return violation(f, FASV_PROP_CONTRACT, d, n, cwhy, detail);
         }
     }

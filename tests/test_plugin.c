@@ -10,6 +10,7 @@
 #include "fasv/build.h"
 #include "fasv/plugin.h"
 #include "fasv/props.h"
+#include "fz_target.h"
 
 static const char *path_of(const char *name) {
     static char buf[4096];
@@ -146,13 +147,15 @@ static void test_seed_defect(void) {
 static void test_resolve(void) {
     char err[512];
     CHECK(fasv_target_resolve(NULL, err, sizeof err) == fasv_builtin_target());
-    setenv("FASV_PLANNER", path_of("libbad-abi.so"), 1);
-    CHECK(fasv_target_resolve(NULL, err, sizeof err) == NULL && strstr(err, "ABI version mismatch"));
-    setenv("FASV_PLANNER", path_of("libfasv-wrap-builtin.so"), 1);
-    const fasv_target *t = fasv_target_resolve("", err, sizeof err);
+    CHECK(fasv_target_resolve("builtin", err, sizeof err) == fasv_builtin_target());
+    CHECK(fasv_target_resolve(path_of("libbad-abi.so"), err, sizeof err) == NULL && strstr(err, "ABI version mismatch"));
+    const fasv_target *t = fasv_target_resolve(path_of("libfasv-wrap-builtin.so"), err, sizeof err);
     CHECK(t != NULL && fasv_target_is_plugin(t) && strcmp(t->name, "wrap-builtin") == 0);
     fasv_plugin_unload(t);
+    setenv("FASV_PLANNER", path_of("libfasv-seed-defect.so"), 1);
+    CHECK(fasv_target_spec_from_env() != NULL && strstr(fasv_target_spec_from_env(), "seed-defect"));
     unsetenv("FASV_PLANNER");
+    CHECK(fasv_target_spec_from_env() == NULL);
     CHECK(!fasv_target_is_plugin(fasv_builtin_target()));
 }
 

@@ -157,11 +157,11 @@ void cli_files_free(cli_files *f) {
     memset(f, 0, sizeof(*f));
 }
 
-#include "fasv/plugin.h"
+#include "fuzz/lib/fz_target.h"
 
 const fasv_target *cli_target(const char *cmd, const char *planner) {
     char err[512];
-    const fasv_target *t = fasv_target_resolve(planner, err, sizeof err);
+    const fasv_target *t = fasv_target_resolve(planner && *planner ? planner : fasv_target_spec_from_env(), err, sizeof err);
     if (!t) fprintf(stderr, "fasv %s: %s\n", cmd, err);
     return t;
 }

@@ -50,8 +50,8 @@ typedef struct cli_files {
 int cli_collect(const char *cmd, const char *path, const char *ext, cli_files *out);
 void cli_files_free(cli_files *f);
 
-/* The target a command verifies: the plugin LIB of --planner, else
- * $FASV_PLANNER, else the built-in target. NULL after printing
+/* The target a command verifies: --planner SPEC (a plugin path, "builtin"
+ * or "test:NAME"), else $FASV_PLANNER, else the built-in target. NULL after printing
  * "fasv CMD: plugin LIB: reason" (then exit 2). */
 #include "fasv/target.h"
 const fasv_target *cli_target(const char *cmd, const char *planner);

@@ -1,6 +1,9 @@
 /* fasv/plugin.h — loading planner plugins (the ABI of fasv/planner.h) and
  * choosing the target a command verifies.
  *
+ * (Which target a command verifies — built-in, test-only or a plugin — is
+ * decided in one place, fasv_target_resolve in fuzz/lib/fz_target.h.)
+ *
  * Owns: dlopen of a plugin, checking its table (symbol, ABI version, sizes,
  * required functions), and the adapter that turns it into a fasv_target:
  * node/device/route conversions both ways, family names to fasv_family, and
@@ -26,11 +29,6 @@ extern "C" {
  * version mismatch, NULL table, missing required function, ...). */
 const fasv_target *fasv_plugin_load(const char *path, char *err, size_t errlen);
 void fasv_plugin_unload(const fasv_target *t);
-
-/* The target a command verifies: the plugin at path when path is non-empty,
- * else the plugin named by the environment variable FASV_PLANNER when set and
- * non-empty, else the built-in target. NULL with err on a bad plugin. */
-const fasv_target *fasv_target_resolve(const char *path, char *err, size_t errlen);
 
 /* Is t a plugin target (as opposed to the built-in one)? */
 int fasv_target_is_plugin(const fasv_target *t);

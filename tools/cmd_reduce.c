@@ -1,0 +1,141 @@
+/* cmd_reduce.c — `fasv reduce`: shrink a failing case to the small, readable
+ * case that goes into a bug report. The reduction is fasv_reduce
+ * (fuzz/lib/fz_reduce.c). */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fasv/json.h"
+#include "fz_input.h"
+#include "fz_reduce.h"
+#include "fz_target.h"
+
+static const char *k_help =
+    "usage: fasv reduce CASE [--out FILE] [--device NAME] [--planner LIB] [--json]\n"
+    "\n"
+    "Shrink a failing case while its signature stays the same: features off\n"
+    "(sinks, softcap, ALiBi, mask, f32 precision), views made contiguous, then\n"
+    "fewer sequences, heads, query rows and keys. Head sizes and K/V types are\n"
+    "kept: the signature names them. Deterministic.\n"
+    "\n"
+    "CASE is a case file or a raw fuzzer input (a libFuzzer/AFL++ crash file).\n"
+    "  --device NAME  reduce the violation on this device (default: the case's\n"
+    "                 device line, else the first device that fails)\n"
+    "  --planner LIB  target: builtin (default), test:NAME, or a plugin (not yet)\n"
+    "  --out FILE     write the reduced case to FILE (default: standard output)\n"
+    "  --json         print a JSON summary with the reduced case text\n"
+    "\n"
+    "The original and reduced sizes are printed and recorded as comments.\n"
+    "Exit 1 when a violation was reduced, 0 when the case shows none, 2 on bad\n"
+    "input or usage.\n";
+
+enum { O_OUT = 256, O_DEV, O_PLANNER, O_JSON, O_HELP };
+static const struct option k_opts[] = {{"out", 1, 0, O_OUT},   {"device", 1, 0, O_DEV}, {"planner", 1, 0, O_PLANNER},
+                                       {"json", 0, 0, O_JSON}, {"help", 0, 0, O_HELP},  {0, 0, 0, 0}};
+
+int cmd_reduce(int argc, char **argv) {
+    const char *out = NULL, *dev_name = NULL, *planner = NULL, *path = NULL;
+    int json = 0;
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", k_opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+        case O_HELP: fputs(k_help, stdout); return FASV_EXIT_OK;
+        case O_OUT: out = optarg; break;
+        case O_DEV: dev_name = optarg; break;
+        case O_PLANNER: planner = optarg; break;
+        case O_JSON: json = 1; break;
+        case ':': return cli_usage_error("reduce", "%s needs a value", argv[optind - 1]);
+        default: return cli_usage_error("reduce", "unknown option '%s' (see --help)", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) path = argv[optind++];
+    if (!path) return cli_usage_error("reduce", "no case given (see --help)");
+    if (optind < argc) return cli_usage_error("reduce", "unexpected argument '%s' (one case at a time)", argv[optind]);
+    const fasv_device *dev = NULL;
+    if (dev_name && !(dev = fasv_device_find(dev_name)))
+        return cli_usage_error("reduce", "--device: unknown device '%s' (see fasv devices)", dev_name);
+    char err[512];
+    const fasv_target *t = fasv_target_resolve(planner, err, sizeof err);
+    if (!t) return cli_usage_error("reduce", "%s", err);
+
+    fasv_case *in = malloc(sizeof *in);
+    fasv_reduce_result *r = malloc(sizeof *r);
+    if (!in || !r) {
+        free(in), free(r);
+        return cli_usage_error("reduce", "out of memory");
+    }
+    int status = FASV_EXIT_USAGE;
+    if (fasv_input_load(path, in, NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        goto done;
+    }
+    int rc = fasv_reduce(t, in, dev, r, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s\n", path, err);
+        goto done;
+    }
+    if (rc == 1) {
+        if (json) {
+            fasv_json j;
+            fasv_json_init(&j, stdout, 1);
+            fasv_json_obj(&j);
+            fasv_json_kstr(&j, "path", path);
+            fasv_json_kstr(&j, "target", t->name);
+            fasv_json_kbool(&j, "violation", 0);
+            fasv_json_end(&j);
+            fasv_json_done(&j);
+        } else {
+            printf("%s: no violation on %s with target %s; nothing to reduce\n", path, dev ? dev->name : "any device",
+                   t->name);
+        }
+        status = FASV_EXIT_OK;
+        goto done;
+    }
+    char *text = fasv_case_to_string(&r->reduced);
+    if (!text) {
+        fprintf(stderr, "fasv reduce: out of memory\n");
+        goto done;
+    }
+    if (out && fasv_case_save(&r->reduced, out, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        free(text);
+        goto done;
+    }
+    if (json) {
+        fasv_json j;
+        fasv_json_init(&j, stdout, 1);
+        fasv_json_obj(&j);
+        fasv_json_kstr(&j, "path", path);
+        fasv_json_kstr(&j, "target", t->name);
+        fasv_json_kbool(&j, "violation", 1);
+        fasv_json_kstr(&j, "signature", r->finding.signature);
+        fasv_json_kstr(&j, "property", fasv_prop_name(r->finding.kind));
+        fasv_json_kstr(&j, "device", r->finding.device->name);
+        fasv_json_kstr(&j, "original", r->original_size);
+        fasv_json_kstr(&j, "reduced", r->reduced_size);
+        fasv_json_kint(&j, "steps", r->steps);
+        fasv_json_kint(&j, "tries", r->tries);
+        if (out) fasv_json_kstr(&j, "out", out);
+        fasv_json_kstr(&j, "case", text);
+        fasv_json_end(&j);
+        fasv_json_done(&j);
+    } else {
+        FILE *info = out ? stdout : stderr;
+        if (!out) fputs(text, stdout);
+        fprintf(info, "fasv reduce: %s on %s: %s\n", fasv_prop_name(r->finding.kind), r->finding.device->name,
+                r->finding.signature);
+        fprintf(info, "fasv reduce: original: %s\n", r->original_size);
+        fprintf(info, "fasv reduce: reduced:  %s (%d edits, %d candidates)\n", r->reduced_size, r->steps, r->tries);
+        if (out) fprintf(info, "fasv reduce: written to %s\n", out);
+    }
+    free(text);
+    status = FASV_EXIT_FINDING;
+done:
+    free(in);
+    free(r);
+    return status;
+}
