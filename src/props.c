@@ -138,7 +138,7 @@ fasv_verdict fasv_check_route(const fasv_target *t, const fasv_device *d, const 
     if (t->contract) {
         char cwhy[FASV_DETAIL_LEN] = "";
         if (t->contract(t->ctx, d, n, &a, cwhy, sizeof cwhy) != 0) {
-            snprintf(detail, sizeof detail, "route %.60s breaks its kernel's contract: %.400s", a.key, cwhy);
+            snprintf(detail, sizeof detail, "route %s breaks its kernel's contract: %.400s", a.key, cwhy);
             return violation(f, FASV_PROP_CONTRACT, d, n, cwhy, detail);
         }
     }

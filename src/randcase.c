@@ -201,8 +201,8 @@ void fasv_random_case(fasv_rng *r, const fasv_rand_opts *o, fasv_case *out) {
             }
         }
         /* stride gaps and offsets, in multiples of each type's alignment */
-        if (fasv_rng_chance(r, 20)) b.pad_q = 4 * fasv_rng_range(r, 1, 8);
         int64_t ak = fasv_type_get(b.type_k)->align, av = fasv_type_get(b.type_v)->align;
+        if (fasv_rng_chance(r, 20)) b.pad_q = 4 * fasv_rng_range(r, 1, 8);
         if (fasv_rng_chance(r, 20)) b.pad_k = ak * fasv_rng_range(r, 1, 8);
         if (fasv_rng_chance(r, 20)) b.pad_v = av * fasv_rng_range(r, 1, 8);
         if (fasv_rng_chance(r, 20)) b.pad_mask = 2 * fasv_rng_range(r, 1, 8);

@@ -81,9 +81,11 @@ int cmd_case(int argc, char **argv) {
     int ncomments = 0;
     optind = 0;
     opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", k_opts, NULL)) != -1) {
+    int c, li = -1;
+    while ((c = getopt_long(argc, argv, ":h", k_opts, &li)) != -1) {
         int64_t *i64 = NULL;
+        char optname[40];
+        snprintf(optname, sizeof optname, "--%s", li >= 0 ? k_opts[li].name : "?");
         switch (c) {
         case 'h':
         case O_HELP: fputs(k_help, stdout); return FASV_EXIT_OK;
@@ -143,7 +145,8 @@ int cmd_case(int argc, char **argv) {
         case ':': return cli_usage_error("case", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("case", "unknown option '%s' (see --help)", argv[optind - 1]);
         }
-        if (i64 && cli_i64("case", argv[optind - 1], optarg, i64)) return FASV_EXIT_USAGE;
+        if (i64 && cli_i64("case", optname, optarg, i64)) return FASV_EXIT_USAGE;
+        li = -1;
     }
     if (optind < argc) return cli_usage_error("case", "unexpected argument '%s' (see --help)", argv[optind]);
     if (!hsv_set) b.hsv = b.hsk;
