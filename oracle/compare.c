@@ -19,11 +19,11 @@
 
 void fasv_tol_default(fasv_tol *t, fasv_prec p) {
     /* Calibrated in docs/tolerance.md on 3300 random cases x 3 data
-     * distributions (bench/calib_tolerance.c, bench/results/tolerance-*.md):
-     * floor: default 4x the f16 storage error of V (2^-12), f32 ~20x the
-     * largest floor an f32 kernel needed; cond_u: the precision's unit
-     * roundoff times 1/16 (default) or 4 (f32), the smallest multiples that
-     * keep every measured f32 kernel row below a quarter of its bound. */
+     * distributions (bench/calib_tolerance.c, bench/results/tolerance-*.md).
+     * default: floor 4x the f16 storage error of V (2^-12); cond_u = u16/16,
+     * the smallest tried with which f16 kernels need no more floor than that.
+     * f32: cond_u = 4 u32, with which no f32-kernel row came above 0.28 of
+     * its bound; floor 2^-20, 3x the most an f32 kernel needed even at k = 1. */
     t->k = 4.0;
     t->floor = p == FASV_PREC_F32 ? 0x1p-20 : 0x1p-10;
     t->cond_u = p == FASV_PREC_F32 ? 0x1p-22 : 0x1p-15;
