@@ -327,6 +327,38 @@ static void split_over_keys(void) {
     }
 }
 
+/* Past 131072 keys the naive reference recomputes scores instead of keeping
+ * them (bounded memory); it must still agree with the reference to its
+ * precision. Head size 4 keeps the buffers small. */
+static void naive_many_keys(void) {
+    fasv_build b;
+    fasv_build_defaults(&b);
+    b.hsk = b.hsv = 4;
+    b.kv = 140001;
+    b.nb = 2;
+    b.nh = 1;
+    b.gqa = 2;
+    b.mask = true;
+    b.sinks = true;
+    b.seed = 5;
+    fasv_case c;
+    char err[256];
+    CHECK(fasv_build_case(&b, &c, err, sizeof err) == 0);
+    for (int prec = 0; prec < 2; prec++) {
+        c.node.prec = prec ? FASV_PREC_F32 : FASV_PREC_DEFAULT;
+        fasv_data d;
+        CHECK(fasv_gen(&c, &d, 0, err, sizeof err) == 0);
+        fasv_oracle_result res;
+        fasv_oracle_opts o = {2, 0};
+        CHECK(fasv_oracle_prepare(&c.node, &d, &o, &res, err, sizeof err) == 0);
+        double worst = 0.0;
+        for (int64_t x = 0; x < res.count; x++) worst = fmax(worst, fabs(res.naive[x] - res.ref[x]) / res.row[x / 4].scale);
+        CHECKF(worst < (prec ? 1e-4 : 1e-2) && worst > 0.0, "prec %d: naive %.3g of W from the reference", prec, worst);
+        fasv_oracle_result_free(&res);
+        fasv_data_free(&d);
+    }
+}
+
 /* Illegal nodes and missing buffers are refused with a reason, not read. */
 static void refusals(void) {
     tnode t;
@@ -355,6 +387,7 @@ int main(void) {
     fully_masked();
     quant_vs_dequant();
     split_over_keys();
+    naive_many_keys();
     refusals();
     return check_report("test_oracle");
 }
