@@ -117,6 +117,7 @@ int fasv_compare(const fasv_node *n, const double *ref, const fasv_row_stat *row
                 if (nd > nmax) nmax = nd;
             }
         }
+        if (naive_bad) v->naive_nonfinite_rows++;
         if (eat < 0) continue; /* nothing comparable in this row */
         double er, nr;
         if (W > 0.0) {
@@ -129,7 +130,6 @@ int fasv_compare(const fasv_node *n, const double *ref, const fasv_row_stat *row
         }
         double credited = nr;
         if (naive_bad) {
-            v->naive_nonfinite_rows++;
             credited = tol->cap;
         } else {
             double cu = tol->cond_u * kap;
