@@ -37,7 +37,8 @@ typedef struct fasv_target {
     int (*contract)(void *ctx, const fasv_device *dev, const fasv_node *node, const fasv_route *r, char *why,
                     size_t len);
     /* Families this target can name (bitmask of 1u << fasv_family); 0 = any
-     * fasv_family. A route outside it is a malformed route. */
+     * fasv_family. A route outside it is a malformed route (NONE is always
+     * allowed, listed or not). */
     unsigned families;
 } fasv_target;
 

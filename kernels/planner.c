@@ -1,0 +1,266 @@
+/* planner.c — the built-in route planner. See kernels/planner.h.
+ *
+ * Decision order for a node inside the envelope, on device d:
+ *   1. SPLIT  when n_kv >= 512 and the un-split grid would starve d
+ *             (ceil(n_q*n_head*n_seq / 8) < 2 * n_sm): split-KV fills the
+ *             device; n_split from the grid size, n_sm and n_kv.
+ *   2. VEC    when an exact instance exists (Dk == Dv in {64,128,256}, K and V
+ *             of one type), n_q <= 2 (<= 8 for quantized K/V, which VEC
+ *             dequantises in registers instead of a conversion pass, and on
+ *             devices without fast fp16, where TILE would run in f32), and
+ *             f32/f16/bf16 K/V views are 16-byte aligned.
+ *   3. TILE   otherwise: the smallest head-size bucket, the wide instance when
+ *             more than 8 columns are wanted, the largest kv_tile whose shared
+ *             memory fits d (preferring kv_tile >= max(32, warp size), then
+ *             falling back to the narrow instance down to kv_tile 8, which
+ *             fits every modeled device: that is why TILE is total over the
+ *             envelope).
+ * Device-dependent choices: warp size (VEC's combine buffer, hence its
+ * shared memory; the kv_tile worth having), shared memory per block
+ * (kv_tile, wide vs narrow), fast fp16 (TILE/SPLIT compute type, VEC's n_q
+ * limit), SM count (whether and how far to split), the families the device
+ * compiles. Matrix cores are not used by any family
+ * yet (MMA arrives in a later issue).
+ */
+#include "kernels/planner.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kernels/registry.h"
+#include "kernels/split.h"
+#include "kernels/tile.h"
+#include "kernels/vec.h"
+
+const int fasv_plan_buckets[FASV_PLAN_NBUCKETS][2] = {{64, 64}, {128, 128}, {256, 256}, {576, 512}};
+
+int fasv_plan_bucket(int64_t dk, int64_t dv) {
+    for (int b = 0; b < FASV_PLAN_NBUCKETS; b++)
+        if (dk <= fasv_plan_buckets[b][0] && dv <= fasv_plan_buckets[b][1]) return b;
+    return -1;
+}
+
+static int64_t mul_sat(int64_t a, int64_t b) {
+    int64_t p;
+    return __builtin_mul_overflow(a, b, &p) ? INT64_MAX : p;
+}
+
+int64_t fasv_plan_columns(const fasv_node *n) { return mul_sat(mul_sat(fasv_nq(n), fasv_nhead(n)), fasv_nseq(n)); }
+
+int fasv_plan_starved(const fasv_device *d, const fasv_node *n) {
+    int64_t cols = fasv_plan_columns(n);
+    int64_t blocks = cols / FASV_PLAN_SPLIT_COLS + (cols % FASV_PLAN_SPLIT_COLS != 0);
+    return blocks < (int64_t)FASV_PLAN_SPLIT_WAVES * d->n_sm;
+}
+
+int fasv_envelope(const fasv_device *d, const fasv_node *n, char *why, size_t len) {
+    (void)d; /* the same envelope on every modeled device */
+    int64_t dk = fasv_dk(n), dv = fasv_dv(n);
+    if (dk % 8) {
+        snprintf(why, len, "Dk=%lld is not a multiple of 8 (TILE and SPLIT step head sizes by 8)", (long long)dk);
+        return 0;
+    }
+    if (dv % 8) {
+        snprintf(why, len, "Dv=%lld is not a multiple of 8 (TILE and SPLIT step head sizes by 8)", (long long)dv);
+        return 0;
+    }
+    if (dk > FASV_PLAN_MAX_D) {
+        snprintf(why, len, "Dk=%lld is above the largest head-size bucket (Dk <= %d)", (long long)dk, FASV_PLAN_MAX_D);
+        return 0;
+    }
+    if (dv > FASV_PLAN_MAX_DV) {
+        snprintf(why, len, "Dv=%lld is above the largest head-size bucket (Dv <= %d)", (long long)dv,
+                 FASV_PLAN_MAX_DV);
+        return 0;
+    }
+    return 1;
+}
+
+static int is_quant(fasv_type t) { return t >= FASV_TYPE_Q8_0; }
+static int is_float(fasv_type t) { return !is_quant(t); }
+
+static int64_t pow2_part(int64_t v) { return v & -v; }
+
+static int64_t pow2_ceil(int64_t v, int64_t cap) {
+    int64_t p = 1;
+    while (p < v && p < cap) p <<= 1;
+    return p;
+}
+
+/* Bounded copy (the planner runs millions of times in a sweep: no snprintf on
+ * the success path). */
+static void copy_str(char *dst, size_t cap, const char *a, const char *b) {
+    size_t la = strlen(a), lb = b ? strlen(b) : 0;
+    if (la > cap - 1) la = cap - 1;
+    if (lb > cap - 1 - la) lb = cap - 1 - la;
+    memcpy(dst, a, la);
+    if (lb) memcpy(dst + la, b, lb);
+    dst[la + lb] = 0;
+}
+
+static void set_route(fasv_route *r, fasv_family f, int idx, const fasv_kinst *k, int ncols1, int ncols2, int kv_tile,
+                      int n_split, int threads, int64_t smem, int64_t scratch, int eff_k, int eff_v,
+                      const char *reason, const char *reason2) {
+    r->family = f;
+    r->instance = idx;
+    copy_str(r->key, sizeof r->key, k->key, NULL);
+    r->ncols1 = ncols1;
+    r->ncols2 = ncols2;
+    r->kv_tile = kv_tile;
+    r->n_split = n_split;
+    r->threads = threads;
+    r->smem_bytes = smem;
+    r->scratch_bytes = scratch;
+    r->eff_type_k = eff_k;
+    r->eff_type_v = eff_v;
+    copy_str(r->reason, sizeof r->reason, reason, reason2);
+}
+
+/* Largest kv_tile in {128, 64, 32, 16, 8}, >= min_kv, whose footprint fits d; 0 if none. */
+static int pick_kv(const fasv_kinst *k, fasv_type ct, const fasv_device *d, int min_kv) {
+    for (int kv = FASV_TILE_KV_MAX; kv >= min_kv; kv >>= 1)
+        if (fasv_tile_smem(k, kv, ct) <= d->smem_per_block) return kv;
+    return 0;
+}
+
+/* The kv_tile worth having: the softmax pass maps one key to one lane, so a
+ * tile narrower than the warp leaves lanes idle (32 on wave32, 64 on wave64). */
+static int kv_good(const fasv_device *d) { return d->warp_size > FASV_PLAN_KV_GOOD ? d->warp_size : FASV_PLAN_KV_GOOD; }
+
+/* The narrow (8 slots) or wide (more) instance of family f for bucket b; -1 if none. */
+static int scan_bucket_instance(fasv_family f, int b, int wide) {
+    int cnt;
+    const fasv_kinst *t = fasv_registry(&cnt);
+    for (int i = 0; i < cnt; i++)
+        if (t[i].family == f && t[i].dk == fasv_plan_buckets[b][0] && t[i].dv == fasv_plan_buckets[b][1] &&
+            (wide ? t[i].ncols > FASV_PLAN_NARROW_COLS : t[i].ncols == FASV_PLAN_NARROW_COLS))
+            return i;
+    return -1;
+}
+
+/* Registry lookups the planner makes on every call, resolved once. */
+static struct {
+    int tile[FASV_PLAN_NBUCKETS][2]; /* [bucket][wide] */
+    int split[FASV_PLAN_NBUCKETS];
+    int vec[3][FASV_TYPE_COUNT]; /* [64, 128, 256][type] */
+} g_idx;
+static pthread_once_t g_idx_once = PTHREAD_ONCE_INIT;
+
+static void init_idx(void) {
+    for (int b = 0; b < FASV_PLAN_NBUCKETS; b++) {
+        g_idx.tile[b][0] = scan_bucket_instance(FASV_FAM_TILE, b, 0);
+        g_idx.tile[b][1] = scan_bucket_instance(FASV_FAM_TILE, b, 1);
+        g_idx.split[b] = scan_bucket_instance(FASV_FAM_SPLIT, b, 0);
+    }
+    for (int i = 0; i < 3; i++)
+        for (int t = 0; t < FASV_TYPE_COUNT; t++)
+            g_idx.vec[i][t] = fasv_registry_find(FASV_FAM_VEC, 64 << i, 64 << i, t, t, 8);
+}
+
+static int plan_split(const fasv_device *d, const fasv_node *n, int b, int64_t p2, int64_t q2, fasv_type ct,
+                      fasv_route *r) {
+    int idx = g_idx.split[b];
+    const fasv_kinst *k = fasv_registry_get(idx);
+    if (!k) return 0;
+    int ncols2 = (int)(p2 < k->ncols2_max ? p2 : k->ncols2_max);
+    int ncols1 = (int)(q2 < k->ncols / ncols2 ? q2 : k->ncols / ncols2);
+    int kv = pick_kv(k, ct, d, kv_good(d));
+    if (!kv) kv = pick_kv(k, ct, d, FASV_TILE_KV_MIN);
+    if (!kv) return 0;
+    /* Grid of the split kernel before splitting; split until it covers the
+     * device FASV_PLAN_SPLIT_WAVES times, with >= 256 keys per split. */
+    int64_t nq = fasv_nq(n);
+    int64_t blocks = mul_sat(mul_sat((nq + ncols1 - 1) / ncols1, fasv_nhead(n) / ncols2), fasv_nseq(n));
+    int64_t target = (int64_t)FASV_PLAN_SPLIT_WAVES * d->n_sm;
+    int64_t want = target / blocks + (target % blocks != 0);
+    int64_t most = fasv_nkv(n) / FASV_PLAN_SPLIT_CHUNK;
+    if (most > FASV_SPLIT_MAX) most = FASV_SPLIT_MAX;
+    int64_t ns = want < most ? want : most;
+    if (ns < 2) ns = 2; /* n_kv >= 512 guarantees most >= 2 */
+    set_route(r, FASV_FAM_SPLIT, idx, k, ncols1, ncols2, kv, (int)ns, FASV_TILE_THREADS, fasv_tile_smem(k, kv, ct),
+              fasv_split_scratch(n, (int)ns), ct, ct, "long KV on a starved grid: split-KV, then combine", NULL);
+    return 1;
+}
+
+/* Why VEC is not eligible, or NULL when it is (idx set). */
+static const char *vec_veto(const fasv_device *d, const fasv_node *n, int *idx) {
+    if (!(d->families & FASV_FAMBIT_VEC)) return "VEC is not compiled for this device";
+    int64_t dk = fasv_dk(n), dv = fasv_dv(n);
+    if (dk != dv || (dk != 64 && dk != 128 && dk != 256)) return "no VEC instance for this head size (VEC: Dk=Dv in 64,128,256)";
+    if (n->k.type != n->v.type) return "no VEC instance for mixed K/V types";
+    /* Above 2 query rows TILE wins where it can compute in f16 from K/V it
+     * loads once per tile; VEC keeps up to 8 rows where TILE would pay a
+     * conversion pass (quantized K/V) or run in f32 (no fast fp16). */
+    int64_t limit = is_quant(n->k.type) || !d->fast_fp16 ? FASV_PLAN_VEC_MAX_Q_QUANT : FASV_PLAN_VEC_MAX_Q;
+    if (fasv_nq(n) > limit) return "n_q above the VEC limit (2; 8 for quantized K/V or without fast fp16)";
+    if ((is_float(n->k.type) && !fasv_view_aligned16(&n->k)) || (is_float(n->v.type) && !fasv_view_aligned16(&n->v)))
+        return "K/V views not 16-byte aligned for VEC's vector loads";
+    *idx = g_idx.vec[dk == 64 ? 0 : dk == 128 ? 1 : 2][n->k.type];
+    if (*idx < 0) return "no VEC instance for this head size and type";
+    return NULL;
+}
+
+void fasv_plan(const fasv_device *d, const fasv_node *n, fasv_route *r) {
+    pthread_once(&g_idx_once, init_idx);
+    memset(r, 0, sizeof *r);
+    r->family = FASV_FAM_NONE;
+    r->instance = -1;
+    r->eff_type_k = r->eff_type_v = -1;
+    char why[200];
+    if (!fasv_envelope(d, n, why, sizeof why)) {
+        snprintf(r->reason, sizeof r->reason, "outside envelope: %s", why);
+        return;
+    }
+    int b = fasv_plan_bucket(fasv_dk(n), fasv_dv(n));
+    int64_t p2 = pow2_part(fasv_gqa(n));
+    if (p2 > 8) p2 = 8;
+    int64_t q2 = pow2_ceil(fasv_nq(n), 64);
+    fasv_type ct = fasv_tile_f16_ok(d, n) ? FASV_TYPE_F16 : FASV_TYPE_F32;
+
+    if ((d->families & FASV_FAMBIT_SPLIT) && fasv_nkv(n) >= FASV_PLAN_SPLIT_MIN_KV && fasv_plan_starved(d, n) &&
+        plan_split(d, n, b, p2, q2, ct, r))
+        return;
+
+    int vidx = -1;
+    const char *veto = vec_veto(d, n, &vidx);
+    if (!veto) {
+        const fasv_kinst *k = fasv_registry_get(vidx);
+        int ncols1 = (int)(q2 < k->ncols ? q2 : k->ncols);
+        int64_t c2 = k->ncols / ncols1;
+        int ncols2 = (int)(p2 < c2 ? p2 : c2);
+        if (ncols2 > k->ncols2_max) ncols2 = k->ncols2_max;
+        int64_t smem = fasv_vec_smem(k, d);
+        if (smem <= d->smem_per_block) {
+            set_route(r, FASV_FAM_VEC, vidx, k, ncols1, ncols2, FASV_VEC_KV, 1, FASV_VEC_THREADS, smem, 0, n->k.type,
+                      n->v.type, "decode: exact VEC instance for this head size and type", NULL);
+            return;
+        }
+        veto = "VEC's shared memory does not fit this device";
+    }
+
+    if (!(d->families & FASV_FAMBIT_TILE)) {
+        snprintf(r->reason, sizeof r->reason, "TILE is not compiled for %s, and %s", d->name, veto);
+        return;
+    }
+    int bk = fasv_plan_buckets[b][0], bv = fasv_plan_buckets[b][1];
+    int narrow = g_idx.tile[b][0];
+    int wide = g_idx.tile[b][1];
+    int want_wide = q2 * p2 > FASV_PLAN_NARROW_COLS && wide >= 0;
+    int good = kv_good(d);
+    int tries[3] = {want_wide ? wide : -1, narrow, narrow};
+    int mins[3] = {good, good, FASV_TILE_KV_MIN};
+    for (int t = 0; t < 3; t++) {
+        const fasv_kinst *k = fasv_registry_get(tries[t]);
+        if (!k) continue;
+        int kv = pick_kv(k, ct, d, mins[t]);
+        if (!kv) continue;
+        int ncols2 = (int)(p2 < k->ncols2_max ? p2 : k->ncols2_max);
+        int ncols1 = (int)(q2 < k->ncols / ncols2 ? q2 : k->ncols / ncols2);
+        set_route(r, FASV_FAM_TILE, tries[t], k, ncols1, ncols2, kv, 1, FASV_TILE_THREADS, fasv_tile_smem(k, kv, ct), 0,
+                  ct, ct, k->ncols > FASV_PLAN_NARROW_COLS ? "wide TILE: " : "narrow TILE: ", veto);
+        return;
+    }
+    snprintf(r->reason, sizeof r->reason, "no TILE configuration for Dk<=%d Dv<=%d fits %d bytes of shared memory (%s)",
+             bk, bv, d->smem_per_block, veto);
+}

@@ -1,0 +1,37 @@
+/* kernels/split.h — the SPLIT (split-KV) kernel family: scratch size and
+ * preconditions (implemented in split.c).
+ *
+ * The kernels: the tile loop of TILE (kernels/tile.h) run over one contiguous
+ * chunk of KV tiles per block: split s of n_split processes tiles
+ * [s*T/n_split, (s+1)*T/n_split) of the T = ceil(n_kv / kv_tile) tiles and
+ * writes, for every query row (token, head, sequence) of its columns, the
+ * partial output (Dv floats, normalised by its own sum) and its (max, sum) to
+ * scratch. A combine kernel (one block per row, Dv threads' worth of work)
+ * reads the n_split partials of a row, rescales them by exp(max_s - max) and
+ * writes the output. Sinks are added once, in the combine.
+ * Must not know: the planner's policy.
+ */
+#ifndef FASV_KERNELS_SPLIT_H
+#define FASV_KERNELS_SPLIT_H
+
+#include "kernels/registry.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FASV_SPLIT_MAX 32 /* the combine keeps every split's (max, sum) of a row in registers */
+
+/* Scratch bytes the launch needs: n_split x n_q x n_head x n_seq rows of
+ * (Dv + 2) floats. Saturates at INT64_MAX. */
+int64_t fasv_split_scratch(const fasv_node *n, int n_split);
+
+/* 0 when the SPLIT kernel k can run (d, n) with the launch r; else nonzero
+ * and the first unmet precondition. */
+int fasv_split_accepts(const fasv_kinst *k, const fasv_device *d, const fasv_node *n, const fasv_route *r, char *why,
+                       size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,403 @@
+/* test_planner.c — the built-in planner, its registry and the kernels'
+ * preconditions, against hand-computed routes and footprints, tampered
+ * routes the contract must reject, and the seed report's shapes. */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fasv/build.h"
+#include "fasv/props.h"
+#include "fasv/target.h"
+#include "kernels/planner.h"
+#include "kernels/registry.h"
+#include "kernels/split.h"
+#include "kernels/tile.h"
+#include "kernels/vec.h"
+
+static fasv_node make(fasv_build *b) {
+    fasv_case c;
+    char err[200];
+    int rc = fasv_build_case(b, &c, err, sizeof err);
+    CHECKF(rc == 0, "build: %s", err);
+    char why[256];
+    CHECKF(fasv_node_check(&c.node, why, sizeof why) == FASV_LEGAL, "illegal test node: %s", why);
+    return c.node;
+}
+
+static const fasv_device *dev(const char *name) {
+    const fasv_device *d = fasv_device_find(name);
+    CHECKF(d != NULL, "no device %s", name);
+    return d;
+}
+
+static void test_registry(void) {
+    int n;
+    const fasv_kinst *t = fasv_registry(&n);
+    CHECKF(n == 36, "36 instances expected (24 vec, 8 tile, 4 split), got %d", n);
+    CHECKF(n <= 60, "CI compiles every instance twice: keep it under 60");
+    int fam[FASV_FAM_COUNT] = {0};
+    for (int i = 0; i < n; i++) {
+        fam[t[i].family]++;
+        for (int j = 0; j < i; j++) CHECKF(strcmp(t[i].key, t[j].key) != 0, "duplicate key %s", t[i].key);
+        CHECKF(strlen(t[i].key) < FASV_KEY_LEN, "key %s too long for a route", t[i].key);
+        CHECKF(t[i].ncols2_max >= 1 && t[i].ncols >= t[i].ncols2_max, "%s columns", t[i].key);
+        if (t[i].family == FASV_FAM_VEC) {
+            CHECKF(t[i].dk == t[i].dv && (t[i].dk == 64 || t[i].dk == 128 || t[i].dk == 256), "%s", t[i].key);
+            CHECKF(t[i].type_k == t[i].type_v && t[i].type_k >= 0, "%s: vec is same-type", t[i].key);
+        } else {
+            CHECKF(t[i].type_k == FASV_KT_any && t[i].type_v == FASV_KT_any, "%s converts any type", t[i].key);
+        }
+    }
+    CHECK(fam[FASV_FAM_VEC] == 24 && fam[FASV_FAM_TILE] == 8 && fam[FASV_FAM_SPLIT] == 4);
+    /* every same-type pair at every VEC head size */
+    for (int d = 64; d <= 256; d *= 2)
+        for (int ty = 0; ty < FASV_TYPE_COUNT; ty++)
+            CHECKF(fasv_registry_find(FASV_FAM_VEC, d, d, ty, ty, 8) >= 0, "vec d%d %s", d, fasv_type_name(ty));
+    CHECK(fasv_registry_find(FASV_FAM_VEC, 96, 96, FASV_TYPE_F16, FASV_TYPE_F16, 8) < 0);
+    CHECK(strcmp(t[fasv_registry_find(FASV_FAM_VEC, 128, 128, FASV_TYPE_F16, FASV_TYPE_F16, 8)].key,
+                 "vec:128x128:f16,f16:c8g8") == 0);
+    CHECK(fasv_registry_get(-1) == NULL && fasv_registry_get(n) == NULL);
+}
+
+static void test_footprints(void) {
+    const fasv_kinst *v256 = fasv_registry_get(fasv_registry_find(FASV_FAM_VEC, 256, 256, FASV_TYPE_F16, FASV_TYPE_F16, 8));
+    /* 8 columns x (128 scores + warps x (256 + 2)) x 4 bytes */
+    CHECK(fasv_vec_smem(v256, dev("gfx1100")) == 8 * (128 + 4 * 258) * 4); /* 37120, wave32: 4 warps */
+    CHECK(fasv_vec_smem(v256, dev("gfx90a")) == 8 * (128 + 2 * 258) * 4);  /* 20608, wave64: 2 waves */
+    const fasv_kinst *w256 = fasv_registry_get(fasv_registry_find(FASV_FAM_TILE, 256, 256, FASV_KT_any, FASV_KT_any, 32));
+    /* Q 32x256x2 + KV 64x256x2 + scores 32x64x4 + stats 32x8 */
+    CHECK(fasv_tile_smem(w256, 64, FASV_TYPE_F16) == 16384 + 32768 + 8192 + 256);
+    const fasv_kinst *n576 = fasv_registry_get(fasv_registry_find(FASV_FAM_TILE, 576, 512, FASV_KT_any, FASV_KT_any, 8));
+    CHECK(fasv_tile_smem(n576, 8, FASV_TYPE_F32) == 8 * 576 * 4 + 8 * 576 * 4 + 8 * 8 * 4 + 64); /* 37184 */
+    /* TILE is the fallback: its narrowest configuration fits every modeled device. */
+    int nd;
+    const fasv_device *ds = fasv_devices(&nd);
+    for (int i = 0; i < nd; i++) CHECKF(fasv_tile_smem(n576, 8, FASV_TYPE_F32) <= ds[i].smem_per_block, "%s", ds[i].name);
+}
+
+/* sm_90, decode, Dk=Dv=128 f16, 32 heads over 8 KV heads. */
+static void test_vec_and_split(void) {
+    fasv_build b;
+    fasv_build_defaults(&b);
+    b.hsk = b.hsv = 128;
+    b.nh = 8;
+    b.gqa = 4;
+    b.nb = 1;
+    b.kv = 256;
+    fasv_node n = make(&b);
+    fasv_route r;
+    fasv_plan(dev("sm_90"), &n, &r);
+    CHECKF(r.family == FASV_FAM_VEC, "short decode on sm_90 is VEC, got %s (%s)", fasv_family_name(r.family), r.reason);
+    CHECK(strcmp(r.key, "vec:128x128:f16,f16:c8g8") == 0);
+    CHECK(r.ncols1 == 1 && r.ncols2 == 4 && r.threads == 128 && r.kv_tile == 128 && r.n_split == 1);
+    CHECK(r.smem_bytes == 8 * (128 + 4 * 130) * 4 && r.scratch_bytes == 0);
+    CHECK(r.eff_type_k == FASV_TYPE_F16 && r.eff_type_v == FASV_TYPE_F16);
+
+    /* Long context: 32 columns make 4 blocks of 8 < 2 x 132 SMs, n_kv >= 512: split.
+     * SPLIT c8: ncols2 = 4, ncols1 = 1; kv_tile 128 fits (38976 B); grid 1 x 8 x 1 = 8
+     * blocks -> want ceil(264 / 8) = 33, at most min(32, 4096 / 256 = 16) -> 16. */
+    b.kv = 4096;
+    n = make(&b);
+    fasv_plan(dev("sm_90"), &n, &r);
+    CHECKF(r.family == FASV_FAM_SPLIT, "long decode on sm_90 splits, got %s", fasv_family_name(r.family));
+    CHECK(strcmp(r.key, "split:128x128:any,any:c8g8") == 0);
+    CHECK(r.ncols1 == 1 && r.ncols2 == 4 && r.kv_tile == 128 && r.threads == 256);
+    CHECKF(r.n_split == 16, "n_split %d", r.n_split);
+    CHECK(r.smem_bytes == 8 * 128 * 2 + 128 * 128 * 2 + 8 * 128 * 4 + 64);
+    CHECK(r.scratch_bytes == 16LL * 32 * (128 + 2) * 4);
+    /* Fewer SMs, fewer splits: sm_61 (30 SMs, no fast fp16: f32): want ceil(60 / 8) = 8. */
+    fasv_plan(dev("sm_61"), &n, &r);
+    CHECK(r.family == FASV_FAM_SPLIT && r.n_split == 8 && r.eff_type_k == FASV_TYPE_F32);
+
+    /* 128 KV heads: 512 columns = 64 blocks of 8, enough for sm_61 (>= 2 x 30 SMs),
+     * still starving sm_90 (< 2 x 132). */
+    b.nh = 128;
+    n = make(&b);
+    fasv_plan(dev("sm_61"), &n, &r);
+    CHECKF(r.family == FASV_FAM_VEC, "full grid on sm_61 is VEC, got %s", fasv_family_name(r.family));
+    fasv_plan(dev("sm_90"), &n, &r); /* 64 blocks < 264 on sm_90: still starved */
+    CHECK(r.family == FASV_FAM_SPLIT);
+}
+
+static void test_tile_choices(void) {
+    /* MLA prefill: Dk=576 Dv=512 (V a view of K), f16, 512 rows, GQA 16, n_kv 4096.
+     * 8192 columns: not starved. VEC has no 576. Wanted columns 64 x 8 > 8: wide.
+     * wave32 (gfx1100, 64 KiB): wide c16 with kv_tile 32 = 18432+36864+2048+128 = 57472 fits.
+     * wave64 (gfx90a): wants kv_tile >= 64: wide 64 needs 96384, narrow 64 needs 85056:
+     * neither fits, so the fallback narrow c8 with the largest tile, 32 (47168 B). */
+    fasv_build b;
+    fasv_build_defaults(&b);
+    b.hsk = 576;
+    b.hsv = 512;
+    b.v_view_of_k = true;
+    b.nh = 1;
+    b.gqa = 16;
+    b.nb = 512;
+    b.kv = 4096;
+    b.mask = true;
+    fasv_node n = make(&b);
+    fasv_route r;
+    fasv_plan(dev("gfx1100"), &n, &r);
+    CHECKF(r.family == FASV_FAM_TILE && strcmp(r.key, "tile:576x512:any,any:c16g8") == 0, "gfx1100: %s", r.key);
+    CHECK(r.ncols2 == 8 && r.ncols1 == 2 && r.kv_tile == 32 && r.smem_bytes == 57472);
+    CHECK(r.eff_type_k == FASV_TYPE_F16);
+    fasv_plan(dev("gfx90a"), &n, &r);
+    CHECKF(r.family == FASV_FAM_TILE && strcmp(r.key, "tile:576x512:any,any:c8g8") == 0, "gfx90a: %s", r.key);
+    CHECK(r.ncols2 == 8 && r.ncols1 == 1 && r.kv_tile == 32 && r.smem_bytes == 47168);
+    /* sm_90 (227 KiB): wide with kv_tile 128. */
+    fasv_plan(dev("sm_90"), &n, &r);
+    CHECK(r.family == FASV_FAM_TILE && r.ncols1 == 2 && r.kv_tile == 128);
+    CHECK(r.smem_bytes == 16 * 576 * 2 + 128 * 576 * 2 + 16 * 128 * 4 + 128);
+    /* precision f32: f32 compute type, more shared memory */
+    n.prec = FASV_PREC_F32;
+    fasv_plan(dev("sm_90"), &n, &r);
+    CHECK(r.eff_type_k == FASV_TYPE_F32 && r.eff_type_v == FASV_TYPE_F32);
+
+    /* n_q = 4, D=128 f16, MHA, many heads: TILE narrow on a fast-fp16 device ... */
+    fasv_build_defaults(&b);
+    b.nh = 32;
+    b.nb = 4;
+    b.kv = 256;
+    n = make(&b);
+    fasv_plan(dev("sm_80"), &n, &r);
+    CHECKF(r.family == FASV_FAM_TILE && strcmp(r.key, "tile:128x128:any,any:c8g8") == 0, "sm_80: %s", r.key);
+    CHECK(r.ncols1 == 4 && r.ncols2 == 1 && r.kv_tile == 128 && r.smem_bytes == 2048 + 32768 + 4096 + 64);
+    /* ... VEC on Pascal, whose TILE would run in f32 */
+    fasv_plan(dev("sm_61"), &n, &r);
+    CHECKF(r.family == FASV_FAM_VEC && r.ncols1 == 4 && r.ncols2 == 1, "sm_61: %s", fasv_family_name(r.family));
+    /* quantized K/V keep VEC up to 8 rows everywhere */
+    b.type_k = b.type_v = FASV_TYPE_Q8_0;
+    b.nb = 8;
+    n = make(&b);
+    fasv_plan(dev("gfx1100"), &n, &r);
+    CHECK(r.family == FASV_FAM_VEC && r.ncols1 == 8 && r.ncols2 == 1 && r.eff_type_k == FASV_TYPE_Q8_0);
+    b.nb = 9;
+    n = make(&b);
+    fasv_plan(dev("gfx1100"), &n, &r);
+    CHECK(r.family == FASV_FAM_TILE && r.eff_type_k == FASV_TYPE_F16);
+
+    /* bf16 K/V never compute in f16 */
+    b.type_k = b.type_v = FASV_TYPE_BF16;
+    n = make(&b);
+    fasv_plan(dev("gfx1100"), &n, &r);
+    CHECK(r.family == FASV_FAM_TILE && r.eff_type_k == FASV_TYPE_F32);
+
+    /* A K view 2 bytes off 16-byte alignment: no VEC for f16, TILE instead; q8_0 does not care. */
+    fasv_build_defaults(&b);
+    b.nh = 32;
+    b.kv = 256;
+    b.off_k = 2;
+    n = make(&b);
+    fasv_plan(dev("gfx1100"), &n, &r);
+    CHECKF(r.family == FASV_FAM_TILE && strstr(r.reason, "16-byte"), "misaligned f16: %s", r.reason);
+    b.type_k = b.type_v = FASV_TYPE_Q8_0;
+    n = make(&b);
+    fasv_plan(dev("gfx1100"), &n, &r);
+    CHECK(r.family == FASV_FAM_VEC);
+}
+
+static void test_envelope(void) {
+    const fasv_target *t = fasv_builtin_target();
+    static const int64_t inside[][2] = {{40, 40}, {64, 64}, {72, 72}, {80, 80}, {96, 96}, {112, 112}, {128, 128},
+                                        {192, 128}, {256, 256}, {320, 256}, {512, 512}, {576, 512}, {8, 8}, {248, 248}};
+    static const int64_t outside[][2] = {{100, 100}, {600, 600}, {576, 576}, {640, 512}, {36, 36}, {64, 60}};
+    char why[256];
+    int nd;
+    const fasv_device *ds = fasv_devices(&nd);
+    for (size_t i = 0; i < sizeof inside / sizeof inside[0]; i++) {
+        fasv_build b;
+        fasv_build_defaults(&b);
+        b.hsk = inside[i][0];
+        b.hsv = inside[i][1];
+        fasv_node n = make(&b);
+        for (int d = 0; d < nd; d++) {
+            fasv_finding f;
+            CHECKF(fasv_check_route(t, &ds[d], &n, &f) == FASV_CLEAN, "%lld/%lld on %s: %s", (long long)b.hsk,
+                   (long long)b.hsv, ds[d].name, f.detail);
+        }
+    }
+    for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+        fasv_build b;
+        fasv_build_defaults(&b);
+        b.hsk = outside[i][0];
+        b.hsv = outside[i][1];
+        b.type_k = b.type_v = FASV_TYPE_F32;
+        fasv_node n = make(&b);
+        CHECK(fasv_envelope(&ds[0], &n, why, sizeof why) == 0 && why[0]);
+        fasv_route r;
+        fasv_plan(&ds[0], &n, &r);
+        CHECKF(r.family == FASV_FAM_NONE && strncmp(r.reason, "outside envelope: ", 18) == 0, "%s", r.reason);
+        fasv_finding f;
+        CHECK(fasv_check_route(t, &ds[0], &n, &f) == FASV_OUTSIDE);
+    }
+    fasv_build b;
+    fasv_build_defaults(&b);
+    b.hsk = b.hsv = 100;
+    fasv_node n = make(&b);
+    fasv_route r;
+    fasv_plan(&ds[0], &n, &r);
+    CHECKF(strstr(r.reason, "Dk=100") != NULL, "%s", r.reason);
+}
+
+/* The contract rejects routes that break a kernel's preconditions. */
+static void expect_reject(const fasv_device *d, const fasv_node *n, const fasv_route *r, const char *needle) {
+    char why[512] = "";
+    int rc = fasv_registry_contract(d, n, r, why, sizeof why);
+    CHECKF(rc != 0, "a tampered route was accepted (expected: %s)", needle);
+    CHECKF(strstr(why, needle) != NULL, "reason '%s' lacks '%s'", why, needle);
+}
+
+static void test_contract(void) {
+    const fasv_device *d = dev("gfx1100");
+    fasv_build b;
+    fasv_build_defaults(&b);
+    b.nh = 8;
+    b.gqa = 4;
+    b.kv = 256;
+    fasv_node n = make(&b);
+    fasv_route r, t;
+    fasv_plan(d, &n, &r);
+    CHECK(r.family == FASV_FAM_VEC);
+    char why[256];
+    CHECKF(fasv_registry_contract(d, &n, &r, why, sizeof why) == 0, "%s", why);
+    t = r, t.ncols2 = 3;
+    expect_reject(d, &n, &t, "does not divide");
+    t = r, t.ncols1 = 4; /* 4 x 4 > 8 slots */
+    expect_reject(d, &n, &t, "column slots");
+    t = r, t.smem_bytes -= 4;
+    expect_reject(d, &n, &t, "shared memory");
+    t = r, t.threads = 64;
+    expect_reject(d, &n, &t, "threads");
+    t = r, t.instance = 999;
+    expect_reject(d, &n, &t, "does not exist");
+    t = r, t.eff_type_k = FASV_TYPE_F32;
+    expect_reject(d, &n, &t, "storage types");
+    /* the same VEC route on a node whose K view is off 16-byte alignment */
+    fasv_node mis = n;
+    mis.k.offset = 2;
+    mis.k.buf_bytes += 2;
+    CHECK(fasv_node_check(&mis, why, sizeof why) == FASV_LEGAL);
+    expect_reject(d, &mis, &r, "16-byte");
+    /* ... or another head size */
+    fasv_build b2 = b;
+    b2.hsk = b2.hsv = 64;
+    fasv_node n64 = make(&b2);
+    expect_reject(d, &n64, &r, "compiled for");
+    /* a device whose build does not compile VEC */
+    fasv_device novec = *d;
+    novec.families = FASV_FAMBIT_TILE | FASV_FAMBIT_SPLIT;
+    expect_reject(&novec, &n, &r, "not compiled");
+    fasv_plan(&novec, &n, &r);
+    CHECK(r.family == FASV_FAM_TILE && fasv_registry_contract(&novec, &n, &r, why, sizeof why) == 0);
+
+    /* TILE */
+    t = r, t.kv_tile = 12;
+    expect_reject(d, &n, &t, "kv_tile");
+    t = r, t.eff_type_k = t.eff_type_v = FASV_TYPE_F16;
+    CHECK(fasv_registry_contract(dev("sm_61"), &n, &t, why, sizeof why) != 0); /* no f16 path on Pascal */
+    t = r, t.n_split = 2;
+    expect_reject(d, &n, &t, "does not split");
+    fasv_build b3 = b;
+    b3.hsk = b3.hsv = 136; /* bucket 256: a 128 tile cannot hold it */
+    fasv_node n136 = make(&b3);
+    expect_reject(d, &n136, &r, "holds Dk<=128");
+
+    /* SPLIT */
+    b.kv = 4096;
+    n = make(&b);
+    fasv_plan(d, &n, &r);
+    CHECK(r.family == FASV_FAM_SPLIT);
+    CHECKF(fasv_registry_contract(d, &n, &r, why, sizeof why) == 0, "%s", why);
+    t = r, t.scratch_bytes -= 1;
+    expect_reject(d, &n, &t, "scratch");
+    t = r, t.n_split = 1;
+    expect_reject(d, &n, &t, "splits");
+    fasv_node shortkv = n; /* 33 keys: 2 tiles of 32, but the route has more splits */
+    shortkv.k.ne[1] = shortkv.v.ne[1] = 33;
+    t = r, t.kv_tile = 32, t.smem_bytes = fasv_tile_smem(fasv_registry_get(r.instance), 32, (fasv_type)r.eff_type_k);
+    t.n_split = 3;
+    t.scratch_bytes = fasv_split_scratch(&shortkv, 3);
+    expect_reject(d, &shortkv, &t, "without a tile");
+}
+
+/* The seed report: Gemma 4 31B on two GPUs with tensor split (per GPU 16 query
+ * heads over 8 KV heads, GQA 2) and its MTP draft head (2 KV heads, GQA 2,
+ * and 1 KV head per GPU when split), D=256, f16 or q8_0 cache, unpadded
+ * mask, KV views of a 32768-token cache, n_q 1..11, n_kv from 1806 up and
+ * not a multiple of 256. Every modeled device must route all of them. */
+static void test_seed_shapes(void) {
+    const fasv_target *t = fasv_builtin_target();
+    static const int64_t heads[][2] = {{8, 2}, {2, 2}, {1, 2}, {16, 2}};
+    static const int64_t kvs[] = {1806, 1807, 2047, 2049, 4095, 8191, 32767};
+    static const fasv_type types[] = {FASV_TYPE_F16, FASV_TYPE_Q8_0};
+    int nd, checked = 0;
+    const fasv_device *ds = fasv_devices(&nd);
+    for (size_t h = 0; h < sizeof heads / sizeof heads[0]; h++)
+        for (size_t ti = 0; ti < 2; ti++)
+            for (size_t k = 0; k < sizeof kvs / sizeof kvs[0]; k++)
+                for (int64_t nq = 1; nq <= 11; nq++) {
+                    fasv_build b;
+                    fasv_build_defaults(&b);
+                    b.hsk = b.hsv = 256;
+                    b.nh = heads[h][0];
+                    b.gqa = heads[h][1];
+                    b.kv = kvs[k];
+                    b.nb = nq;
+                    b.type_k = b.type_v = types[ti];
+                    b.mask = true;
+                    b.kv_capacity = 32768;
+                    b.scale = 1.0f;
+                    b.softcap = (nq & 1) ? 30.0f : 0.0f;
+                    fasv_node n = make(&b);
+                    for (int d = 0; d < nd; d++) {
+                        fasv_finding f;
+                        fasv_verdict v = fasv_check_route(t, &ds[d], &n, &f);
+                        CHECKF(v == FASV_CLEAN, "seed shape nh=%lld gqa=%lld kv=%lld nq=%lld %s on %s: %s",
+                               (long long)b.nh, (long long)b.gqa, (long long)b.kv, (long long)nq,
+                               fasv_type_name(types[ti]), ds[d].name, f.detail);
+                        checked++;
+                    }
+                }
+    CHECK(checked == 4 * 2 * 7 * 11 * nd);
+}
+
+/* Every case in corpus/regress routes cleanly on every device. */
+static void test_regress_corpus(void) {
+    const fasv_target *t = fasv_builtin_target();
+    DIR *dir = opendir("corpus/regress");
+    CHECKF(dir != NULL, "corpus/regress missing (run from the source root)");
+    if (!dir) return;
+    int files = 0, nd;
+    const fasv_device *ds = fasv_devices(&nd);
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".case") != 0) continue;
+        char path[512], err[512], why[256];
+        snprintf(path, sizeof path, "corpus/regress/%s", e->d_name);
+        fasv_case c;
+        CHECKF(fasv_case_load(path, &c, err, sizeof err) == 0, "%s", err);
+        CHECKF(fasv_node_check(&c.node, why, sizeof why) == FASV_LEGAL, "%s: %s", path, why);
+        for (int d = 0; d < nd; d++) {
+            fasv_finding f;
+            CHECKF(fasv_check_route(t, &ds[d], &c.node, &f) == FASV_CLEAN, "%s on %s: %s", path, ds[d].name,
+                   f.detail);
+        }
+        files++;
+    }
+    closedir(dir);
+    CHECKF(files >= 8, "expected the seed shapes in corpus/regress, found %d cases", files);
+}
+
+int main(void) {
+    test_registry();
+    test_footprints();
+    test_vec_and_split();
+    test_tile_choices();
+    test_envelope();
+    test_contract();
+    test_seed_shapes();
+    test_regress_corpus();
+    return check_report("test_planner");
+}
