@@ -1,9 +1,16 @@
 /* planner.c — the built-in route planner. See kernels/planner.h.
  *
  * Decision order for a node inside the envelope, on device d:
- *   1. SPLIT  when n_kv >= 512 and the un-split grid would starve d
- *             (ceil(n_q*n_head*n_seq / 8) < 2 * n_sm): split-KV fills the
- *             device; n_split from the grid size, n_sm and n_kv.
+ *   1. SPLIT  for one query row (n_q = 1) when n_kv >= 512 and the un-split
+ *             grid would starve d (ceil(n_head*n_seq / 8) < 2 * n_sm):
+ *             split-KV fills the device; n_split from the grid size, n_sm and
+ *             n_kv (non-decreasing in n_kv). Only at n_q = 1: a server sizes
+ *             scratch once, from the graphs it reserves, and the one that
+ *             splits is token generation at the full context; a split of a
+ *             multi-row batch (a short prompt chunk, a draft verify) would need
+ *             n_q times that scratch. With splits at n_q = 1 only, every
+ *             compute-time node needs at most the reserved scratch (DESIGN
+ *             3.4; the lifecycle scenarios found the multi-row splits).
  *   2. VEC    when an exact instance exists (Dk == Dv in {64,128,256}, K and V
  *             of one type), n_q <= 2 (<= 8 for quantized K/V, which VEC
  *             dequantises in registers instead of a conversion pass, and on
@@ -218,7 +225,8 @@ void fasv_plan(const fasv_device *d, const fasv_node *n, fasv_route *r) {
     int64_t q2 = pow2_ceil(fasv_nq(n), 64);
     fasv_type ct = fasv_tile_f16_ok(d, n) ? FASV_TYPE_F16 : FASV_TYPE_F32;
 
-    if ((d->families & FASV_FAMBIT_SPLIT) && fasv_nkv(n) >= FASV_PLAN_SPLIT_MIN_KV && fasv_plan_starved(d, n) &&
+    if ((d->families & FASV_FAMBIT_SPLIT) && fasv_nq(n) == 1 && fasv_nkv(n) >= FASV_PLAN_SPLIT_MIN_KV &&
+        fasv_plan_starved(d, n) &&
         plan_split(d, n, b, p2, q2, ct, r))
         return;
 
