@@ -181,15 +181,7 @@ static double now_s(void) {
 int fasv_probe_run(const fasv_target *t, const fasv_sweep_opts *o, fasv_probe_result *res) {
     memset(res, 0, sizeof *res);
     double t0 = now_s();
-    if (o->devices && o->n_devices > 0) {
-        res->n_devices = o->n_devices < FASV_SWEEP_MAX_DEVICES ? o->n_devices : FASV_SWEEP_MAX_DEVICES;
-        for (int i = 0; i < res->n_devices; i++) res->devices[i] = o->devices[i];
-    } else {
-        int n;
-        const fasv_device *d = fasv_devices(&n);
-        res->n_devices = n < FASV_SWEEP_MAX_DEVICES ? n : FASV_SWEEP_MAX_DEVICES;
-        for (int i = 0; i < res->n_devices; i++) res->devices[i] = &d[i];
-    }
+    res->n_devices = fasv_sweep_devices(o, res->devices);
     unsigned mask = o->type_mask ? o->type_mask : 0xFFu;
     run rn = {t, res, o->max_kept > 0 ? o->max_kept : 10000, 0};
     int64_t probes[AX_COUNT][MAX_PROBES];

@@ -176,18 +176,19 @@ static int64_t count_classes(unsigned mask) {
     return total;
 }
 
+int fasv_sweep_devices(const fasv_sweep_opts *o, const fasv_device **out) {
+    int n;
+    const fasv_device *all = fasv_devices(&n);
+    if (o->devices && o->n_devices > 0) n = o->n_devices;
+    if (n > FASV_SWEEP_MAX_DEVICES) n = FASV_SWEEP_MAX_DEVICES;
+    for (int i = 0; i < n; i++) out[i] = o->devices && o->n_devices > 0 ? o->devices[i] : &all[i];
+    return n;
+}
+
 int fasv_sweep_run(const fasv_target *t, const fasv_sweep_opts *o, fasv_sweep_result *res) {
     memset(res, 0, sizeof *res);
     res->target = t->name;
-    if (o->devices) {
-        res->n_devices = o->n_devices < FASV_SWEEP_MAX_DEVICES ? o->n_devices : FASV_SWEEP_MAX_DEVICES;
-        for (int i = 0; i < res->n_devices; i++) res->devices[i] = o->devices[i];
-    } else {
-        int n;
-        const fasv_device *d = fasv_devices(&n);
-        res->n_devices = n < FASV_SWEEP_MAX_DEVICES ? n : FASV_SWEEP_MAX_DEVICES;
-        for (int i = 0; i < res->n_devices; i++) res->devices[i] = &d[i];
-    }
+    res->n_devices = fasv_sweep_devices(o, res->devices);
     int nd = res->n_devices;
     int nthreads = o->threads;
     if (nthreads <= 0) {

@@ -77,6 +77,9 @@ typedef struct fasv_sweep_result {
  * envelope, 1 when there are violations, -1 on an internal error (res->error).
  * Free with fasv_sweep_free. */
 int fasv_sweep_run(const fasv_target *t, const fasv_sweep_opts *o, fasv_sweep_result *res);
+/* The devices of a run: o->devices, or every modeled device; at most
+ * FASV_SWEEP_MAX_DEVICES into out. Returns their number. */
+int fasv_sweep_devices(const fasv_sweep_opts *o, const fasv_device **out);
 void fasv_sweep_free(fasv_sweep_result *res);
 
 static inline fasv_sweep_cell *fasv_sweep_cell_at(const fasv_sweep_result *r, int dev, int head, int nq) {
