@@ -97,6 +97,8 @@ static void *work(void *arg) {
     shared *sh = w->sh;
     fasv_sweep_result *res = sh->res;
     int nd = res->n_devices;
+    /* Counters live on this thread's stack: the workers' structs share cache lines. */
+    int64_t classes = 0, clean = 0, outside = 0, violations = 0;
     for (;;) {
         if (atomic_load(&sh->failed)) break;
         int64_t begin = atomic_fetch_add(&sh->next, CHUNK);
@@ -120,21 +122,21 @@ static void *work(void *arg) {
                 atomic_store(&sh->failed, 1);
                 break;
             }
-            w->classes++;
+            classes++;
             did++;
             for (int dev = 0; dev < nd; dev++) {
                 fasv_finding f;
                 fasv_verdict v = fasv_check_route(sh->t, res->devices[dev], &n, &f);
                 fasv_sweep_cell *cell = &w->cells[((size_t)dev * FASV_CL_HEADS + (size_t)c.head) * FASV_CL_NQ + (size_t)c.nq];
                 if (v == FASV_CLEAN) {
-                    w->clean++;
+                    clean++;
                     cell->routes[(unsigned)f.route.family < FASV_FAM_COUNT ? f.route.family : 0]++;
                     count_key(w, dev, &f.route);
                 } else if (v == FASV_OUTSIDE) {
-                    w->outside++;
+                    outside++;
                     cell->outside++;
                 } else {
-                    w->violations++;
+                    violations++;
                     cell->violations++;
                     keep_violation(w, idx, dev, &c, &n, &f);
                 }
@@ -142,6 +144,10 @@ static void *work(void *arg) {
         }
         atomic_fetch_add(&sh->done, did);
     }
+    w->classes = classes;
+    w->clean = clean;
+    w->outside = outside;
+    w->violations = violations;
     atomic_fetch_add(&sh->finished, 1);
     return NULL;
 }
@@ -170,18 +176,19 @@ static int64_t count_classes(unsigned mask) {
     return total;
 }
 
+int fasv_sweep_devices(const fasv_sweep_opts *o, const fasv_device **out) {
+    int n;
+    const fasv_device *all = fasv_devices(&n);
+    if (o->devices && o->n_devices > 0) n = o->n_devices;
+    if (n > FASV_SWEEP_MAX_DEVICES) n = FASV_SWEEP_MAX_DEVICES;
+    for (int i = 0; i < n; i++) out[i] = o->devices && o->n_devices > 0 ? o->devices[i] : &all[i];
+    return n;
+}
+
 int fasv_sweep_run(const fasv_target *t, const fasv_sweep_opts *o, fasv_sweep_result *res) {
     memset(res, 0, sizeof *res);
     res->target = t->name;
-    if (o->devices) {
-        res->n_devices = o->n_devices < FASV_SWEEP_MAX_DEVICES ? o->n_devices : FASV_SWEEP_MAX_DEVICES;
-        for (int i = 0; i < res->n_devices; i++) res->devices[i] = o->devices[i];
-    } else {
-        int n;
-        const fasv_device *d = fasv_devices(&n);
-        res->n_devices = n < FASV_SWEEP_MAX_DEVICES ? n : FASV_SWEEP_MAX_DEVICES;
-        for (int i = 0; i < res->n_devices; i++) res->devices[i] = &d[i];
-    }
+    res->n_devices = fasv_sweep_devices(o, res->devices);
     int nd = res->n_devices;
     int nthreads = o->threads;
     if (nthreads <= 0) {

@@ -77,15 +77,22 @@ typedef struct fasv_sweep_result {
  * envelope, 1 when there are violations, -1 on an internal error (res->error).
  * Free with fasv_sweep_free. */
 int fasv_sweep_run(const fasv_target *t, const fasv_sweep_opts *o, fasv_sweep_result *res);
+/* The devices of a run: o->devices, or every modeled device; at most
+ * FASV_SWEEP_MAX_DEVICES into out. Returns their number. */
+int fasv_sweep_devices(const fasv_sweep_opts *o, const fasv_device **out);
 void fasv_sweep_free(fasv_sweep_result *res);
 
 static inline fasv_sweep_cell *fasv_sweep_cell_at(const fasv_sweep_result *r, int dev, int head, int nq) {
     return &r->cells[((size_t)dev * FASV_CL_HEADS + (size_t)head) * FASV_CL_NQ + (size_t)nq];
 }
 
-/* Renderings (sweep_report.c). limit: violations printed in full (0 = all). */
+/* Renderings (sweep_report.c). fasv_sweep_print lists every kept violation,
+ * the first `limit` with the diagnostic block (0 = all). */
 void fasv_sweep_print(FILE *f, const fasv_sweep_result *r, int limit);
 void fasv_sweep_write_json(FILE *f, const fasv_sweep_result *r);
+/* The same with the boundary-probing result (kernels/probe.h) under "probe". */
+struct fasv_probe_result;
+void fasv_sweep_write_json_probe(FILE *f, const fasv_sweep_result *r, const struct fasv_probe_result *probe);
 /* The route map: a self-contained HTML page with one SVG grid per device
  * (rows: head classes; columns: n_q classes; colour: the family serving the
  * cell, red where any class of the cell is a violation, grey outside). */

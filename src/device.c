@@ -64,7 +64,8 @@ const fasv_device *fasv_device_find(const char *name) {
     if (!name) return NULL;
     char norm[32];
     size_t len = strlen(name);
-    if (len == 0 || len >= sizeof(norm)) return NULL;
+    /* room for the name, a '_' inserted after "sm" and the terminator */
+    if (len == 0 || len + 2 > sizeof(norm)) return NULL;
     /* accept sm90 / sm_90a / SM_90 as sm_90 */
     size_t j = 0;
     for (size_t i = 0; i < len; i++) {

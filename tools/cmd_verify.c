@@ -4,8 +4,8 @@
  *   report.json   the same for machines
  *   routes.*      the route map, written by the sweep phase
  *   findings/     KIND-HASH.case (as found) and KIND-HASH.reduced.case
- * A phase is one function: later issues add scenarios and GPU phases by
- * adding one entry to k_phases. Findings from every phase go through
+ * A phase is one function: the GPU issue adds its phase by adding one entry
+ * to k_phases (the scenarios phase is one). Findings from every phase go through
  * verify_add_finding, so reduction and the report need no change.
  */
 #include <getopt.h>
@@ -21,6 +21,9 @@
 #include "fz_reduce.h"
 #include "fz_run.h"
 #include "fz_target.h"
+#include "kernels/sweep.h"
+#include "fasv/scenario.h"
+#include <sys/stat.h>
 
 static const char *k_help =
     "usage: fasv verify [--time S] [--out DIR] [--planner LIB] [--jobs N] [--seed N] [--json]\n"
@@ -33,7 +36,9 @@ static const char *k_help =
     "  --planner LIB  target: builtin (default), test:NAME, or a plugin (not yet)\n"
     "  --jobs N       fuzzing threads (default 1)\n"
     "  --seed N       fuzzing seed (default 1)\n"
-    "  --json         print report.json on stdout too\n"
+    "  --phases LIST  run only these phases, comma-separated (default: all)\n"
+    "  --sweep-types T[,T...]  K/V types the sweep covers (default: all eight)\n"
+    "  --json         print report.json on stdout instead of the summary\n"
     "\n"
     "Phases:\n";
 
@@ -53,9 +58,11 @@ typedef struct vfinding {
     fasv_prop kind;
     char device[FASV_DEVICE_NAME_MAX];
     char detail[FASV_DETAIL_LEN];
-    const char *phase;
+    const char *phase; /* the phase that found it first */
+    char also[64];     /* other phases that found it too */
     fasv_case found;
     char found_path[1024], reduced_path[1024];
+    char scenario_path[1024]; /* scenarios phase: the (reduced) scenario that reaches the node */
     char original_size[160], reduced_size[160];
     int reduced_ok;
 } vfinding;
@@ -66,6 +73,7 @@ typedef struct verify_ctx {
     double budget, t0;
     uint64_t seed;
     int jobs;
+    unsigned sweep_types; /* K/V types the sweep covers (0 = all) */
     volatile sig_atomic_t *stop;
     vfinding *f;
     int nf, capf;
@@ -85,15 +93,22 @@ static void stat_add(phase_report *r, const char *name, int64_t v) {
     }
 }
 
-/* Every phase reports its findings here (deduplicated by signature). */
-static void verify_add_finding(verify_ctx *x, const char *signature, fasv_prop kind, const char *device,
-                               const char *detail, const fasv_case *c) {
+/* Every phase reports its findings here (deduplicated by signature). Returns
+ * the new entry, or NULL for a signature already reported. */
+static vfinding *verify_add_finding(verify_ctx *x, const char *signature, fasv_prop kind, const char *device,
+                                    const char *detail, const fasv_case *c) {
     for (int i = 0; i < x->nf; i++)
-        if (strcmp(x->f[i].signature, signature) == 0) return;
+        if (strcmp(x->f[i].signature, signature) == 0) {
+            vfinding *v = &x->f[i];
+            if (!strstr(v->also, x->phase) && strcmp(v->phase, x->phase) != 0)
+                snprintf(v->also + strlen(v->also), sizeof v->also - strlen(v->also), "%s%s", v->also[0] ? "," : "",
+                         x->phase);
+            return NULL;
+        }
     if (x->nf == x->capf) {
         int cap = x->capf ? 2 * x->capf : 16;
         vfinding *nf = realloc(x->f, (size_t)cap * sizeof *nf);
-        if (!nf) return;
+        if (!nf) return NULL;
         x->f = nf;
         x->capf = cap;
     }
@@ -105,22 +120,60 @@ static void verify_add_finding(verify_ctx *x, const char *signature, fasv_prop k
     snprintf(v->detail, sizeof v->detail, "%s", detail);
     v->phase = x->phase;
     v->found = *c;
+    return v;
 }
 
 /* ---- phases ---------------------------------------------------------------- */
 
-/* INTEGRATION POINT (planner issue): the sweep of fasv_kernels walks the grid
- * of head-size pairs, types, GQA ratios, n_q classes, n_kv around every
- * stride and feature toggles on every device, writes the route map
- * (routes.txt, routes.json) into x->out_dir and reports its violations
- * through verify_add_finding. Until that library is merged this phase says
- * so and the report is marked incomplete. */
+/* The sweep (kernels/sweep.c): every shape class on every device, through
+ * the target; its violations are findings, and it writes the route map:
+ * routes.html (one grid per device), sweep.json and sweep.txt. */
 static int phase_sweep(verify_ctx *x, phase_report *r) {
-    (void)x;
-    r->status = "skipped";
+    fasv_sweep_opts so;
+    memset(&so, 0, sizeof so);
+    so.type_mask = x->sweep_types;
+    so.threads = x->jobs;
+    so.progress = 1;
+    fasv_sweep_result res;
+    int rc = fasv_sweep_run(x->target, &so, &res);
+    if (rc < 0) {
+        r->status = "error";
+        snprintf(r->summary, sizeof r->summary, "sweep failed: %.400s", res.error);
+        fasv_sweep_free(&res);
+        return -1;
+    }
+    static const char *files[] = {"routes.html", "sweep.json", "sweep.txt"};
+    int written = 0;
+    for (int i = 0; i < 3; i++) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", x->out_dir, files[i]);
+        FILE *f = fopen(path, "w");
+        if (!f) continue;
+        if (i == 0) fasv_sweep_write_map(f, &res);
+        if (i == 1) fasv_sweep_write_json(f, &res);
+        if (i == 2) fasv_sweep_print(f, &res, 20);
+        written += fclose(f) == 0;
+    }
+    fasv_case *c = malloc(sizeof *c);
+    for (int i = 0; c && i < res.n_viol; i++) {
+        const fasv_sweep_violation *v = &res.viol[i];
+        fasv_case_init(c);
+        c->node = v->node;
+        verify_add_finding(x, v->finding.signature, v->finding.kind, v->finding.device->name, v->finding.detail, c);
+    }
+    free(c);
+    r->status = res.violations ? "findings" : "ok";
     snprintf(r->summary, sizeof r->summary,
-             "not run: the sweep of fasv_kernels is not part of this build (no route map written)");
-    return 0;
+             "%lld classes x %d devices: %lld clean, %lld outside the envelope, %lld violations; route map %s",
+             (long long)res.classes, res.n_devices, (long long)res.clean, (long long)res.outside,
+             (long long)res.violations, written == 3 ? "in routes.html" : "NOT fully written");
+    stat_add(r, "classes", res.classes);
+    stat_add(r, "checks", res.checks);
+    stat_add(r, "clean", res.clean);
+    stat_add(r, "outside", res.outside);
+    stat_add(r, "violations", res.violations);
+    fasv_sweep_free(&res);
+    return written == 3 ? 0 : -1;
 }
 
 static int phase_fuzz(verify_ctx *x, phase_report *r) {
@@ -162,6 +215,114 @@ static int phase_fuzz(verify_ctx *x, phase_report *r) {
     stat_add(r, "rejected", res.rejected);
     fasv_fuzz_result_free(&res);
     return 0;
+}
+
+/* KIND-HASH.scenario: the name of the finding's case file (reduce_all), ending in .scenario. */
+static void scenario_file_name(const char *signature, fasv_prop kind, char *out, size_t len) {
+    fasv_finding_file_name(signature, kind, out, len);
+    char *dot = strstr(out, ".case");
+    if (dot) snprintf(dot, len - (size_t)(dot - out), ".scenario");
+}
+
+/* Serving lifecycles (fasv_scenario): the scenarios of corpus/scenarios (when
+ * that folder is here) on every modeled device, then random scenarios, for
+ * at most a fifth of the budget. A lifecycle finding's node does not show the
+ * finding alone (it routes, or is a plain NONE): its reproducer is the
+ * scenario, reduced to a short event sequence and written next to the case. */
+static void scenario_finding(verify_ctx *x, const fasv_scn_finding *f, const fasv_scenario *s,
+                             const fasv_scn_opts *so, double deadline) {
+    vfinding *v = verify_add_finding(x, f->f.signature, f->f.kind, f->at.device->name, f->f.detail, &f->node);
+    if (!v) return;
+    char dir[1100], name[128], err[512];
+    snprintf(dir, sizeof dir, "%s/findings", x->out_dir);
+    if (cli_mkdirs(dir) != 0) return;
+    fasv_scenario red;
+    int runs = 0, reduced = now_s() < deadline && fasv_scenario_reduce(s, so, f->f.signature, &red, &runs) == 0;
+    scenario_file_name(f->f.signature, f->f.kind, name, sizeof name);
+    cli_path(v->scenario_path, sizeof v->scenario_path, dir, name);
+    if (fasv_scenario_save(reduced ? &red : s, v->scenario_path, err, sizeof err)) v->scenario_path[0] = 0;
+    if (reduced) fasv_scenario_free(&red);
+}
+
+static int phase_scenarios(verify_ctx *x, phase_report *r) {
+    double t0 = now_s(), left = x->budget - (t0 - x->t0);
+    double share = fmin(0.2 * x->budget, left - fmax(1.0, 0.05 * x->budget));
+    if (share < 0.5) {
+        r->status = "skipped";
+        snprintf(r->summary, sizeof r->summary, "not run: no time left in the budget");
+        return 0;
+    }
+    double deadline = t0 + share;
+    int64_t replays = 0, errors = 0;
+    int before = x->nf, n_dev;
+    const fasv_device *devs = fasv_devices(&n_dev);
+    cli_files files = {0};
+    struct stat sb;
+    if (stat("corpus/scenarios", &sb) == 0 && S_ISDIR(sb.st_mode)) cli_collect("verify", "corpus/scenarios", ".scenario", &files);
+    for (int i = 0; i < files.n && now_s() < deadline && !*x->stop; i++) {
+        fasv_scenario s;
+        char err[512];
+        if (fasv_scenario_load(files.path[i], &s, err, sizeof err)) {
+            fprintf(stderr, "fasv verify: %s\n", err);
+            errors++;
+            continue;
+        }
+        for (int d = 0; d < n_dev && now_s() < deadline; d++) {
+            fasv_scn_opts so;
+            memset(&so, 0, sizeof so);
+            so.target = x->target;
+            so.expand.device_override = &devs[d];
+            fasv_scn_report rep;
+            int rc = fasv_scenario_run(&s, &so, &rep);
+            replays++;
+            if (rc == 2) errors++;
+            for (int k = 0; k < rep.n_findings; k++) scenario_finding(x, &rep.findings[k], &s, &so, deadline);
+            fasv_scn_report_free(&rep);
+        }
+        fasv_scenario_free(&s);
+    }
+    cli_files_free(&files);
+    fasv_scn_fuzz_result res;
+    memset(&res, 0, sizeof res);
+    double t = deadline - now_s();
+    if (t > 0.2 && !*x->stop) {
+        fasv_scn_fuzz_opts o;
+        memset(&o, 0, sizeof o);
+        o.target = x->target;
+        o.max_time = t;
+        o.seed = x->seed;
+        o.reduce = true;
+        o.stop = x->stop;
+        char err[512];
+        if (fasv_scenario_fuzz(&o, &res, err, sizeof err) == 0) {
+            for (int k = 0; k < res.n_found; k++) {
+                const fasv_scn_fuzz_find *ff = &res.found[k];
+                vfinding *v = verify_add_finding(x, ff->finding.f.signature, ff->finding.f.kind,
+                                                 ff->finding.at.device->name, ff->finding.f.detail, &ff->finding.node);
+                if (!v) continue;
+                char dir[1100], name[128];
+                snprintf(dir, sizeof dir, "%s/findings", x->out_dir);
+                scenario_file_name(ff->finding.f.signature, ff->finding.f.kind, name, sizeof name);
+                cli_path(v->scenario_path, sizeof v->scenario_path, dir, name);
+                if (cli_mkdirs(dir) != 0 ||
+                    fasv_scenario_save(ff->reduced_ok ? &ff->reduced : &ff->found, v->scenario_path, err, sizeof err))
+                    v->scenario_path[0] = 0;
+            }
+            errors += res.errors;
+        }
+    }
+    int found = x->nf - before;
+    r->status = errors ? "error" : found ? "findings" : "ok";
+    snprintf(r->summary, sizeof r->summary,
+             "%lld corpus replays (scenario x device), %lld random scenarios (%lld graphs) in %.1f s, %d findings%s",
+             (long long)replays, (long long)res.runs, (long long)res.graphs, now_s() - t0, found,
+             errors ? ", some scenarios could not be run" : "");
+    stat_add(r, "corpus_replays", replays);
+    stat_add(r, "random_scenarios", res.runs);
+    stat_add(r, "findings", found);
+    stat_add(r, "errors", errors);
+    fasv_scn_fuzz_result_free(&res);
+    return errors ? -1 : 0;
 }
 
 /* GPU findings become verify findings: route properties keep their kind,
@@ -242,9 +403,9 @@ typedef struct verify_phase {
 
 static const verify_phase k_phases[] = {
     {"sweep", "the grid of the shape space on every device; writes the route map", phase_sweep},
-    {"gpu", "differential GPU fuzzing against the oracle (half the time left; skipped without a GPU)", phase_gpu},
+    {"scenarios", "serving lifecycles: corpus/scenarios on every device, random scenarios", phase_scenarios},
+    {"gpu", "differential GPU fuzzing against the oracle (half the time left; n/a without a GPU)", phase_gpu},
     {"fuzz", "structure-aware fuzzing for the rest of the budget", phase_fuzz},
-    /* INTEGRATION POINT: {"scenarios", ...} (lifecycle issue), one function. */
 };
 #define N_PHASES ((int)(sizeof k_phases / sizeof k_phases[0]))
 
@@ -312,9 +473,11 @@ static void write_json(FILE *out, verify_ctx *x, phase_report *pr, double second
         fasv_json_kstr(&j, "property", fasv_prop_name(v->kind));
         fasv_json_kstr(&j, "device", v->device);
         fasv_json_kstr(&j, "phase", v->phase);
+        fasv_json_kstr(&j, "also_found_by", v->also);
         fasv_json_kstr(&j, "detail", v->detail);
         fasv_json_kstr(&j, "case", v->found_path);
         fasv_json_kstr(&j, "reduced", v->reduced_ok ? v->reduced_path : "");
+        fasv_json_kstr(&j, "scenario", v->scenario_path);
         fasv_json_kstr(&j, "original_size", v->original_size);
         fasv_json_kstr(&j, "reduced_size", v->reduced_size);
         fasv_json_end(&j);
@@ -335,14 +498,18 @@ static void write_summary(FILE *f, verify_ctx *x, phase_report *pr, double secon
     fprintf(f, "\nfindings: %d\n", x->nf);
     for (int i = 0; i < x->nf; i++) {
         vfinding *v = &x->f[i];
-        fprintf(f, "\n%d. %s on %s (%s phase)\n   signature: %s\n   detail: %s\n", i + 1, fasv_prop_name(v->kind),
-                v->device, v->phase, v->signature, v->detail);
+        fprintf(f, "\n%d. %s on %s (%s phase%s%s)\n   signature: %s\n   detail: %s\n", i + 1,
+                fasv_prop_name(v->kind), v->device, v->phase, v->also[0] ? ", also " : "", v->also, v->signature,
+                v->detail);
         fprintf(f, "   found:   %s\n           %s\n", v->found_path, v->original_size);
         if (v->reduced_ok)
             fprintf(f, "   reduced: %s\n           %s\n   replay:  fasv replay %s\n", v->reduced_path, v->reduced_size,
                     v->reduced_path);
-        else
+        else if (!v->scenario_path[0])
             fprintf(f, "   reduced: (reduction did not keep the signature)\n");
+        if (v->scenario_path[0])
+            fprintf(f, "   scenario: %s\n   replay:  fasv scenario --lenient --planner %s %s\n", v->scenario_path,
+                    x->target->name, v->scenario_path);
     }
 }
 
@@ -354,10 +521,39 @@ static void on_signal(int sig) {
     signal(SIGTERM, SIG_DFL);
 }
 
-enum { O_TIME = 256, O_OUT, O_PLANNER, O_JOBS, O_SEED, O_JSON, O_HELP };
-static const struct option k_opts[] = {{"time", 1, 0, O_TIME}, {"out", 1, 0, O_OUT},   {"planner", 1, 0, O_PLANNER},
-                                       {"jobs", 1, 0, O_JOBS}, {"seed", 1, 0, O_SEED}, {"json", 0, 0, O_JSON},
-                                       {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
+enum { O_TIME = 256, O_OUT, O_PLANNER, O_JOBS, O_SEED, O_PHASES, O_STYPES, O_JSON, O_HELP };
+static const struct option k_opts[] = {
+    {"time", 1, 0, O_TIME},     {"out", 1, 0, O_OUT},            {"planner", 1, 0, O_PLANNER},
+    {"jobs", 1, 0, O_JOBS},     {"seed", 1, 0, O_SEED},          {"phases", 1, 0, O_PHASES},
+    {"sweep-types", 1, 0, O_STYPES}, {"json", 0, 0, O_JSON},     {"help", 0, 0, O_HELP},
+    {0, 0, 0, 0}};
+
+/* "a,b,c" -> bit i set when k_phases[i].name is listed; -1 on an unknown name. */
+static int parse_phases(const char *list, unsigned *out) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    *out = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        int found = -1;
+        for (int i = 0; i < N_PHASES; i++)
+            if (strcmp(tok, k_phases[i].name) == 0) found = i;
+        if (found < 0) return -1;
+        *out |= 1u << found;
+    }
+    return *out ? 0 : -1;
+}
+
+static int parse_types(const char *list, unsigned *out) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    *out = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        fasv_type t;
+        if (fasv_type_parse(tok, &t) != 0) return -1;
+        *out |= 1u << t;
+    }
+    return *out ? 0 : -1;
+}
 
 int cmd_verify(int argc, char **argv) {
     verify_ctx x;
@@ -368,6 +564,7 @@ int cmd_verify(int argc, char **argv) {
     x.jobs = 1;
     const char *planner = NULL;
     int json = 0;
+    unsigned phases = ~0u;
     float t;
     int64_t v;
     optind = 0;
@@ -395,6 +592,14 @@ int cmd_verify(int argc, char **argv) {
             break;
         case O_SEED:
             if (cli_u64("verify", "--seed", optarg, &x.seed)) return FASV_EXIT_USAGE;
+            break;
+        case O_PHASES:
+            if (parse_phases(optarg, &phases) != 0)
+                return cli_usage_error("verify", "--phases: expected phase names from --help, got '%s'", optarg);
+            break;
+        case O_STYPES:
+            if (parse_types(optarg, &x.sweep_types) != 0)
+                return cli_usage_error("verify", "--sweep-types: expected types such as f16,q8_0, got '%s'", optarg);
             break;
         case O_JSON: json = 1; break;
         case ':': return cli_usage_error("verify", "%s needs a value", argv[optind - 1]);
@@ -425,6 +630,12 @@ int cmd_verify(int argc, char **argv) {
             break;
         }
         x.phase = k_phases[i].name;
+        if (!(phases & (1u << i))) {
+            pr[i].status = "skipped";
+            snprintf(pr[i].summary, sizeof pr[i].summary, "not run: not in --phases");
+            complete = 0;
+            continue;
+        }
         fprintf(stderr, "fasv verify: phase %s\n", x.phase);
         double p0 = now_s();
         if (k_phases[i].run(&x, &pr[i]) != 0) errors++;
