@@ -8,8 +8,9 @@
 #      each replays its seeds, then afl-fuzz runs AFL_EXECS executions with
 #      the CmpLog binary and fasv's custom mutator library; no crash allowed.
 #   3. fuzz/ci-ossfuzz.sh: the OSS-Fuzz build contract, run as OSS-Fuzz would.
-# Environment: JOBS (default 2), RUNS (default 20000), AFL_EXECS (default
-# 20000), SKIP_AFL=1 / SKIP_OSSFUZZ=1 to leave a part out.
+# Environment: JOBS (default 2), RUNS (default 20000; fuzz_oracle, which runs
+# the oracle several times per input, gets RUNS/20), AFL_EXECS (default 20000;
+# fuzz_oracle AFL_EXECS/20), SKIP_AFL=1 / SKIP_OSSFUZZ=1 to leave a part out.
 set -eu
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-2}
@@ -28,8 +29,9 @@ for h in $(cat build/fuzz/fuzz/harnesses.txt); do
     mkdir -p "$T/lf-$h"
     cp corpus/"$h"/* "$T/lf-$h"/
     max_len=$(sed -n 's/^max_len *= *//p' "fuzz/$h.options")
-    echo "-- $h: $RUNS runs"
-    (cd "$T" && "$OLDPWD/build/fuzz/fuzz/$h" -runs="$RUNS" -max_len="$max_len" -dict="$OLDPWD/fuzz/fasv.dict" \
+    runs=$RUNS; [ "$h" = fuzz_oracle ] && runs=$((RUNS / 20))
+    echo "-- $h: $runs runs"
+    (cd "$T" && "$OLDPWD/build/fuzz/fuzz/$h" -runs="$runs" -max_len="$max_len" -dict="$OLDPWD/fuzz/fasv.dict" \
         -print_final_stats=1 "lf-$h" >"$h.log" 2>&1) || { tail -60 "$T/$h.log"; exit 1; }
     grep -E 'stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' "$T/$h.log"
 done
@@ -44,9 +46,10 @@ if [ "${SKIP_AFL:-0}" != 1 ]; then
     for h in $(cat build/afl/fuzz/harnesses.txt); do
         echo "-- $h: seeds through the persistent driver"
         for f in corpus/"$h"/*; do "build/afl/fuzz/${h}_afl" "$f" || { echo "$h crashed on $f"; exit 1; }; done
-        echo "-- $h: afl-fuzz -E $AFL_EXECS with CmpLog and the custom mutator"
-        AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/build/default/fuzz/libfasv_afl_mutator.so" \
-            afl-fuzz -i "corpus/$h" -o "$T/afl-$h" -E "$AFL_EXECS" -x fuzz/fasv.dict \
+        execs=$AFL_EXECS tiny=0; [ "$h" = fuzz_oracle ] && execs=$((AFL_EXECS / 20)) tiny=1
+        echo "-- $h: afl-fuzz -E $execs with CmpLog and the custom mutator"
+        FASV_MUTATOR_TINY=$tiny AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/build/default/fuzz/libfasv_afl_mutator.so" \
+            afl-fuzz -i "corpus/$h" -o "$T/afl-$h" -E "$execs" -x fuzz/fasv.dict \
             -c "build/afl/fuzz/${h}_cmplog" -- "build/afl/fuzz/${h}_afl" >"$T/afl-$h.log" 2>&1 ||
             { tail -30 "$T/afl-$h.log"; exit 1; }
         grep -E '^(execs_done|execs_per_sec|corpus_count|saved_crashes) ' "$T/afl-$h/default/fuzzer_stats"
