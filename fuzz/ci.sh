@@ -31,7 +31,7 @@ for h in $(cat build/fuzz/fuzz/harnesses.txt); do
     max_len=$(sed -n 's/^max_len *= *//p' "fuzz/$h.options")
     runs=$RUNS; [ "$h" = fuzz_oracle ] && runs=$((RUNS / 20))
     echo "-- $h: $runs runs"
-    (cd "$T" && "$OLDPWD/build/fuzz/fuzz/$h" -runs="$runs" -max_len="$max_len" -dict="$OLDPWD/fuzz/fasv.dict" \
+    (cd "$T" && "$OLDPWD/build/fuzz/fuzz/$h" -runs="$runs" -seed=1 -max_len="$max_len" -dict="$OLDPWD/fuzz/fasv.dict" \
         -print_final_stats=1 "lf-$h" >"$h.log" 2>&1) || { tail -60 "$T/$h.log"; exit 1; }
     grep -E 'stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' "$T/$h.log"
 done
@@ -49,7 +49,7 @@ if [ "${SKIP_AFL:-0}" != 1 ]; then
         execs=$AFL_EXECS tiny=0; [ "$h" = fuzz_oracle ] && execs=$((AFL_EXECS / 20)) tiny=1
         echo "-- $h: afl-fuzz -E $execs with CmpLog and the custom mutator"
         FASV_MUTATOR_TINY=$tiny AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/build/default/fuzz/libfasv_afl_mutator.so" \
-            afl-fuzz -i "corpus/$h" -o "$T/afl-$h" -E "$execs" -x fuzz/fasv.dict \
+            afl-fuzz -s 1 -i "corpus/$h" -o "$T/afl-$h" -E "$execs" -x fuzz/fasv.dict \
             -c "build/afl/fuzz/${h}_cmplog" -- "build/afl/fuzz/${h}_afl" >"$T/afl-$h.log" 2>&1 ||
             { tail -30 "$T/afl-$h.log"; exit 1; }
         grep -E '^(execs_done|execs_per_sec|corpus_count|saved_crashes) ' "$T/afl-$h/default/fuzzer_stats"
