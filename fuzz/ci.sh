@@ -6,7 +6,8 @@
 #      fuzzing tools' tests; each harness runs RUNS inputs from its seeds.
 #   2. preset `afl` (afl-clang-fast): persistent-mode and CmpLog harnesses;
 #      each replays its seeds, then afl-fuzz runs AFL_EXECS executions with
-#      the CmpLog binary and fasv's custom mutator library; no crash allowed.
+#      the CmpLog binary (and fasv's custom mutator library for the harnesses
+#      that decode nodes); no crash allowed.
 #   3. fuzz/ci-ossfuzz.sh: the OSS-Fuzz build contract, run as OSS-Fuzz would.
 # Environment: JOBS (default 2), RUNS (default 20000; fuzz_oracle, which runs
 # the oracle several times per input, gets RUNS/20), AFL_EXECS (default 20000;
@@ -39,16 +40,22 @@ done
 if [ "${SKIP_AFL:-0}" != 1 ]; then
     echo "== fuzz: AFL++ persistent mode and CmpLog (preset afl)"
     cmake --preset afl >/dev/null
-    cmake --build --preset afl -j "$JOBS"
+    AFL_QUIET=1 cmake --build --preset afl -j "$JOBS" >"$T/afl-build.log" 2>&1 || { tail -50 "$T/afl-build.log"; exit 1; }
     cmake --preset default >/dev/null
     cmake --build --preset default -j "$JOBS" --target fasv_afl_mutator
+    # the AFL++ binaries carry no sanitizer, and afl-fuzz insists on its own
+    # ASAN_OPTIONS when any are set
+    unset ASAN_OPTIONS UBSAN_OPTIONS
     export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1
     for h in $(cat build/afl/fuzz/harnesses.txt); do
         echo "-- $h: seeds through the persistent driver"
         for f in corpus/"$h"/*; do "build/afl/fuzz/${h}_afl" "$f" || { echo "$h crashed on $f"; exit 1; }; done
         execs=$AFL_EXECS tiny=0; [ "$h" = fuzz_oracle ] && execs=$((AFL_EXECS / 20)) tiny=1
-        echo "-- $h: afl-fuzz -E $execs with CmpLog and the custom mutator"
-        FASV_MUTATOR_TINY=$tiny AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/build/default/fuzz/libfasv_afl_mutator.so" \
+        # the structure-aware mutator serves the harnesses that decode nodes,
+        # not the parser's (fuzz_case wants text, not records)
+        mutator="$PWD/build/default/fuzz/libfasv_afl_mutator.so"; [ "$h" = fuzz_case ] && mutator=
+        echo "-- $h: afl-fuzz -E $execs with CmpLog${mutator:+ and the custom mutator}"
+        FASV_MUTATOR_TINY=$tiny AFL_CUSTOM_MUTATOR_LIBRARY=$mutator \
             afl-fuzz -s 1 -i "corpus/$h" -o "$T/afl-$h" -E "$execs" -x fuzz/fasv.dict \
             -c "build/afl/fuzz/${h}_cmplog" -- "build/afl/fuzz/${h}_afl" >"$T/afl-$h.log" 2>&1 ||
             { tail -30 "$T/afl-$h.log"; exit 1; }
