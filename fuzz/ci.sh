@@ -55,7 +55,7 @@ if [ "${SKIP_AFL:-0}" != 1 ]; then
         # not the parser's (fuzz_case wants text, not records)
         mutator="$PWD/build/default/fuzz/libfasv_afl_mutator.so"; [ "$h" = fuzz_case ] && mutator=
         echo "-- $h: afl-fuzz -E $execs with CmpLog${mutator:+ and the custom mutator}"
-        FASV_MUTATOR_TINY=$tiny AFL_CUSTOM_MUTATOR_LIBRARY=$mutator \
+        env FASV_MUTATOR_TINY=$tiny ${mutator:+AFL_CUSTOM_MUTATOR_LIBRARY=$mutator} \
             afl-fuzz -s 1 -i "corpus/$h" -o "$T/afl-$h" -E "$execs" -x fuzz/fasv.dict \
             -c "build/afl/fuzz/${h}_cmplog" -- "build/afl/fuzz/${h}_afl" >"$T/afl-$h.log" 2>&1 ||
             { tail -30 "$T/afl-$h.log"; exit 1; }
