@@ -29,7 +29,7 @@ static const char *k_kern[NK] = {"f32", "f16kv", "mma16"};
 static const fasv_flash_cfg k_cfg[NK] = {{32, 0, 0, 0}, {32, 0, 1, 0}, {32, 1, 1, 1}};
 static const double k_ks[NKS] = {1, 2, 3, 4, 6, 8, 16};
 #define NCS 5
-static const double k_cs[NCS] = {0.0, 1.0 / 64, 1.0 / 16, 1.0 / 4, 1.0}; /* cond_u / u tried */
+static const double k_cs[NCS] = {0.0, 1.0 / 16, 1.0 / 4, 1.0, 4.0}; /* cond_u / u tried */
 
 /* A growable sample of doubles for percentiles. */
 typedef struct sample {

@@ -1,9 +1,16 @@
 /* planner.c — the built-in route planner. See kernels/planner.h.
  *
  * Decision order for a node inside the envelope, on device d:
- *   1. SPLIT  when n_kv >= 512 and the un-split grid would starve d
- *             (ceil(n_q*n_head*n_seq / 8) < 2 * n_sm): split-KV fills the
- *             device; n_split from the grid size, n_sm and n_kv.
+ *   1. SPLIT  for one query row (n_q = 1) when n_kv >= 512 and the un-split
+ *             grid would starve d (ceil(n_head*n_seq / 8) < 2 * n_sm):
+ *             split-KV fills the device; n_split from the grid size, n_sm and
+ *             n_kv (non-decreasing in n_kv). Only at n_q = 1: a server sizes
+ *             scratch once, from the graphs it reserves, and the one that
+ *             splits is token generation at the full context; a split of a
+ *             multi-row batch (a short prompt chunk, a draft verify) would need
+ *             n_q times that scratch. With splits at n_q = 1 only, every
+ *             compute-time node needs at most the reserved scratch (DESIGN
+ *             3.4; the lifecycle scenarios found the multi-row splits).
  *   2. VEC    when an exact instance exists (Dk == Dv in {64,128,256}, K and V
  *             of one type), n_q <= 2 (<= 8 for quantized K/V, which VEC
  *             dequantises in registers instead of a conversion pass, and on
@@ -24,6 +31,7 @@
  */
 #include "kernels/planner.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -87,12 +95,23 @@ static int64_t pow2_ceil(int64_t v, int64_t cap) {
     return p;
 }
 
+/* Bounded copy (the planner runs millions of times in a sweep: no snprintf on
+ * the success path). */
+static void copy_str(char *dst, size_t cap, const char *a, const char *b) {
+    size_t la = strlen(a), lb = b ? strlen(b) : 0;
+    if (la > cap - 1) la = cap - 1;
+    if (lb > cap - 1 - la) lb = cap - 1 - la;
+    memcpy(dst, a, la);
+    if (lb) memcpy(dst + la, b, lb);
+    dst[la + lb] = 0;
+}
+
 static void set_route(fasv_route *r, fasv_family f, int idx, const fasv_kinst *k, int ncols1, int ncols2, int kv_tile,
                       int n_split, int threads, int64_t smem, int64_t scratch, int eff_k, int eff_v,
-                      const char *reason) {
+                      const char *reason, const char *reason2) {
     r->family = f;
     r->instance = idx;
-    snprintf(r->key, sizeof r->key, "%s", k->key);
+    copy_str(r->key, sizeof r->key, k->key, NULL);
     r->ncols1 = ncols1;
     r->ncols2 = ncols2;
     r->kv_tile = kv_tile;
@@ -102,7 +121,7 @@ static void set_route(fasv_route *r, fasv_family f, int idx, const fasv_kinst *k
     r->scratch_bytes = scratch;
     r->eff_type_k = eff_k;
     r->eff_type_v = eff_v;
-    snprintf(r->reason, sizeof r->reason, "%s", reason);
+    copy_str(r->reason, sizeof r->reason, reason, reason2);
 }
 
 /* Largest kv_tile in {128, 64, 32, 16, 8}, >= min_kv, whose footprint fits d; 0 if none. */
@@ -117,7 +136,7 @@ static int pick_kv(const fasv_kinst *k, fasv_type ct, const fasv_device *d, int 
 static int kv_good(const fasv_device *d) { return d->warp_size > FASV_PLAN_KV_GOOD ? d->warp_size : FASV_PLAN_KV_GOOD; }
 
 /* The narrow (8 slots) or wide (more) instance of family f for bucket b; -1 if none. */
-static int find_bucket_instance(fasv_family f, int b, int wide) {
+static int scan_bucket_instance(fasv_family f, int b, int wide) {
     int cnt;
     const fasv_kinst *t = fasv_registry(&cnt);
     for (int i = 0; i < cnt; i++)
@@ -127,9 +146,28 @@ static int find_bucket_instance(fasv_family f, int b, int wide) {
     return -1;
 }
 
+/* Registry lookups the planner makes on every call, resolved once. */
+static struct {
+    int tile[FASV_PLAN_NBUCKETS][2]; /* [bucket][wide] */
+    int split[FASV_PLAN_NBUCKETS];
+    int vec[3][FASV_TYPE_COUNT]; /* [64, 128, 256][type] */
+} g_idx;
+static pthread_once_t g_idx_once = PTHREAD_ONCE_INIT;
+
+static void init_idx(void) {
+    for (int b = 0; b < FASV_PLAN_NBUCKETS; b++) {
+        g_idx.tile[b][0] = scan_bucket_instance(FASV_FAM_TILE, b, 0);
+        g_idx.tile[b][1] = scan_bucket_instance(FASV_FAM_TILE, b, 1);
+        g_idx.split[b] = scan_bucket_instance(FASV_FAM_SPLIT, b, 0);
+    }
+    for (int i = 0; i < 3; i++)
+        for (int t = 0; t < FASV_TYPE_COUNT; t++)
+            g_idx.vec[i][t] = fasv_registry_find(FASV_FAM_VEC, 64 << i, 64 << i, t, t, 8);
+}
+
 static int plan_split(const fasv_device *d, const fasv_node *n, int b, int64_t p2, int64_t q2, fasv_type ct,
                       fasv_route *r) {
-    int idx = find_bucket_instance(FASV_FAM_SPLIT, b, 0);
+    int idx = g_idx.split[b];
     const fasv_kinst *k = fasv_registry_get(idx);
     if (!k) return 0;
     int ncols2 = (int)(p2 < k->ncols2_max ? p2 : k->ncols2_max);
@@ -142,13 +180,13 @@ static int plan_split(const fasv_device *d, const fasv_node *n, int b, int64_t p
     int64_t nq = fasv_nq(n);
     int64_t blocks = mul_sat(mul_sat((nq + ncols1 - 1) / ncols1, fasv_nhead(n) / ncols2), fasv_nseq(n));
     int64_t target = (int64_t)FASV_PLAN_SPLIT_WAVES * d->n_sm;
-    int64_t want = (target + blocks - 1) / blocks;
+    int64_t want = target / blocks + (target % blocks != 0);
     int64_t most = fasv_nkv(n) / FASV_PLAN_SPLIT_CHUNK;
     if (most > FASV_SPLIT_MAX) most = FASV_SPLIT_MAX;
     int64_t ns = want < most ? want : most;
     if (ns < 2) ns = 2; /* n_kv >= 512 guarantees most >= 2 */
     set_route(r, FASV_FAM_SPLIT, idx, k, ncols1, ncols2, kv, (int)ns, FASV_TILE_THREADS, fasv_tile_smem(k, kv, ct),
-              fasv_split_scratch(n, (int)ns), ct, ct, "long KV on a starved grid: split-KV, then combine");
+              fasv_split_scratch(n, (int)ns), ct, ct, "long KV on a starved grid: split-KV, then combine", NULL);
     return 1;
 }
 
@@ -165,12 +203,13 @@ static const char *vec_veto(const fasv_device *d, const fasv_node *n, int *idx) 
     if (fasv_nq(n) > limit) return "n_q above the VEC limit (2; 8 for quantized K/V or without fast fp16)";
     if ((is_float(n->k.type) && !fasv_view_aligned16(&n->k)) || (is_float(n->v.type) && !fasv_view_aligned16(&n->v)))
         return "K/V views not 16-byte aligned for VEC's vector loads";
-    *idx = fasv_registry_find(FASV_FAM_VEC, (int)dk, (int)dv, (int)n->k.type, (int)n->v.type, 8);
+    *idx = g_idx.vec[dk == 64 ? 0 : dk == 128 ? 1 : 2][n->k.type];
     if (*idx < 0) return "no VEC instance for this head size and type";
     return NULL;
 }
 
 void fasv_plan(const fasv_device *d, const fasv_node *n, fasv_route *r) {
+    pthread_once(&g_idx_once, init_idx);
     memset(r, 0, sizeof *r);
     r->family = FASV_FAM_NONE;
     r->instance = -1;
@@ -186,7 +225,8 @@ void fasv_plan(const fasv_device *d, const fasv_node *n, fasv_route *r) {
     int64_t q2 = pow2_ceil(fasv_nq(n), 64);
     fasv_type ct = fasv_tile_f16_ok(d, n) ? FASV_TYPE_F16 : FASV_TYPE_F32;
 
-    if ((d->families & FASV_FAMBIT_SPLIT) && fasv_nkv(n) >= FASV_PLAN_SPLIT_MIN_KV && fasv_plan_starved(d, n) &&
+    if ((d->families & FASV_FAMBIT_SPLIT) && fasv_nq(n) == 1 && fasv_nkv(n) >= FASV_PLAN_SPLIT_MIN_KV &&
+        fasv_plan_starved(d, n) &&
         plan_split(d, n, b, p2, q2, ct, r))
         return;
 
@@ -201,7 +241,7 @@ void fasv_plan(const fasv_device *d, const fasv_node *n, fasv_route *r) {
         int64_t smem = fasv_vec_smem(k, d);
         if (smem <= d->smem_per_block) {
             set_route(r, FASV_FAM_VEC, vidx, k, ncols1, ncols2, FASV_VEC_KV, 1, FASV_VEC_THREADS, smem, 0, n->k.type,
-                      n->v.type, "decode: exact VEC instance for this head size and type");
+                      n->v.type, "decode: exact VEC instance for this head size and type", NULL);
             return;
         }
         veto = "VEC's shared memory does not fit this device";
@@ -212,8 +252,8 @@ void fasv_plan(const fasv_device *d, const fasv_node *n, fasv_route *r) {
         return;
     }
     int bk = fasv_plan_buckets[b][0], bv = fasv_plan_buckets[b][1];
-    int narrow = find_bucket_instance(FASV_FAM_TILE, b, 0);
-    int wide = find_bucket_instance(FASV_FAM_TILE, b, 1);
+    int narrow = g_idx.tile[b][0];
+    int wide = g_idx.tile[b][1];
     int want_wide = q2 * p2 > FASV_PLAN_NARROW_COLS && wide >= 0;
     int good = kv_good(d);
     int tries[3] = {want_wide ? wide : -1, narrow, narrow};
@@ -225,10 +265,8 @@ void fasv_plan(const fasv_device *d, const fasv_node *n, fasv_route *r) {
         if (!kv) continue;
         int ncols2 = (int)(p2 < k->ncols2_max ? p2 : k->ncols2_max);
         int ncols1 = (int)(q2 < k->ncols / ncols2 ? q2 : k->ncols / ncols2);
-        char reason[FASV_REASON_LEN];
-        snprintf(reason, sizeof reason, "%s TILE: %s", k->ncols > 8 ? "wide" : "narrow", veto);
         set_route(r, FASV_FAM_TILE, tries[t], k, ncols1, ncols2, kv, 1, FASV_TILE_THREADS, fasv_tile_smem(k, kv, ct), 0,
-                  ct, ct, reason);
+                  ct, ct, k->ncols > FASV_PLAN_NARROW_COLS ? "wide TILE: " : "narrow TILE: ", veto);
         return;
     }
     snprintf(r->reason, sizeof r->reason, "no TILE configuration for Dk<=%d Dv<=%d fits %d bytes of shared memory (%s)",

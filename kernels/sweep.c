@@ -97,6 +97,8 @@ static void *work(void *arg) {
     shared *sh = w->sh;
     fasv_sweep_result *res = sh->res;
     int nd = res->n_devices;
+    /* Counters live on this thread's stack: the workers' structs share cache lines. */
+    int64_t classes = 0, clean = 0, outside = 0, violations = 0;
     for (;;) {
         if (atomic_load(&sh->failed)) break;
         int64_t begin = atomic_fetch_add(&sh->next, CHUNK);
@@ -120,21 +122,21 @@ static void *work(void *arg) {
                 atomic_store(&sh->failed, 1);
                 break;
             }
-            w->classes++;
+            classes++;
             did++;
             for (int dev = 0; dev < nd; dev++) {
                 fasv_finding f;
                 fasv_verdict v = fasv_check_route(sh->t, res->devices[dev], &n, &f);
                 fasv_sweep_cell *cell = &w->cells[((size_t)dev * FASV_CL_HEADS + (size_t)c.head) * FASV_CL_NQ + (size_t)c.nq];
                 if (v == FASV_CLEAN) {
-                    w->clean++;
+                    clean++;
                     cell->routes[(unsigned)f.route.family < FASV_FAM_COUNT ? f.route.family : 0]++;
                     count_key(w, dev, &f.route);
                 } else if (v == FASV_OUTSIDE) {
-                    w->outside++;
+                    outside++;
                     cell->outside++;
                 } else {
-                    w->violations++;
+                    violations++;
                     cell->violations++;
                     keep_violation(w, idx, dev, &c, &n, &f);
                 }
@@ -142,6 +144,10 @@ static void *work(void *arg) {
         }
         atomic_fetch_add(&sh->done, did);
     }
+    w->classes = classes;
+    w->clean = clean;
+    w->outside = outside;
+    w->violations = violations;
     atomic_fetch_add(&sh->finished, 1);
     return NULL;
 }

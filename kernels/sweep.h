@@ -83,9 +83,13 @@ static inline fasv_sweep_cell *fasv_sweep_cell_at(const fasv_sweep_result *r, in
     return &r->cells[((size_t)dev * FASV_CL_HEADS + (size_t)head) * FASV_CL_NQ + (size_t)nq];
 }
 
-/* Renderings (sweep_report.c). limit: violations printed in full (0 = all). */
+/* Renderings (sweep_report.c). fasv_sweep_print lists every kept violation,
+ * the first `limit` with the diagnostic block (0 = all). */
 void fasv_sweep_print(FILE *f, const fasv_sweep_result *r, int limit);
 void fasv_sweep_write_json(FILE *f, const fasv_sweep_result *r);
+/* The same with the boundary-probing result (kernels/probe.h) under "probe". */
+struct fasv_probe_result;
+void fasv_sweep_write_json_probe(FILE *f, const fasv_sweep_result *r, const struct fasv_probe_result *probe);
 /* The route map: a self-contained HTML page with one SVG grid per device
  * (rows: head classes; columns: n_q classes; colour: the family serving the
  * cell, red where any class of the cell is a violation, grey outside). */

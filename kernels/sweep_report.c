@@ -5,6 +5,7 @@
 
 #include "kernels/report.h"
 #include "kernels/sweep.h"
+#include "kernels/probe.h"
 
 void fasv_json_route(fasv_json *j, const fasv_route *r) {
     fasv_json_obj(j);
@@ -159,21 +160,29 @@ void fasv_sweep_print(FILE *f, const fasv_sweep_result *r, int limit) {
             r->violations == 1 ? "" : "s", r->n_viol, ns, ns == 1 ? "" : "s");
     for (int j = 0; j < ns; j++) fprintf(f, "  %8lld  %s\n", (long long)sc[j].count, sc[j].sig);
     free(sc);
-    int shown = limit <= 0 || limit > r->n_viol ? r->n_viol : limit;
+    /* Every kept violation; the first `limit` with the diagnostic block. */
+    int full = limit <= 0 || limit > r->n_viol ? r->n_viol : limit;
     fprintf(f, "\n");
-    for (int i = 0; i < shown; i++) {
+    for (int i = 0; i < r->n_viol; i++) {
         const fasv_sweep_violation *v = &r->viol[i];
         char cs[256];
         fasv_class_format(&v->cls, cs, sizeof cs);
-        fprintf(f, "VIOLATION %s on %s, class #%lld: %s\n", fasv_prop_name(v->finding.kind),
-                r->devices[v->device]->name, (long long)v->class_index, cs);
-        fprintf(f, "  %s\n", v->finding.detail);
-        fprintf(f, "  signature %s\n", v->finding.signature);
-        fasv_explain(f, r->devices[v->device], &v->node, &v->finding.route);
+        if (i == full)
+            fprintf(f, "\n(the remaining violations without their diagnostic block; --limit 0 prints all blocks)\n");
+        if (i < full) {
+            fprintf(f, "VIOLATION %s on %s, class #%lld: %s\n", fasv_prop_name(v->finding.kind),
+                    r->devices[v->device]->name, (long long)v->class_index, cs);
+            fprintf(f, "  %s\n", v->finding.detail);
+            fprintf(f, "  signature %s\n", v->finding.signature);
+            fasv_explain(f, r->devices[v->device], &v->node, &v->finding.route);
+        } else {
+            fprintf(f, "VIOLATION %s on %s, class #%lld: %s: %s\n", fasv_prop_name(v->finding.kind),
+                    r->devices[v->device]->name, (long long)v->class_index, cs, v->finding.detail);
+        }
     }
-    if (shown < r->violations)
-        fprintf(f, "... %lld more violation%s not printed (--limit; --json FILE lists the %d kept)\n",
-                (long long)(r->violations - shown), r->violations - shown == 1 ? "" : "s", r->n_viol);
+    if (r->n_viol < r->violations)
+        fprintf(f, "... and %lld more violation%s not kept (the sweep keeps %d)\n", (long long)(r->violations - r->n_viol),
+                r->violations - r->n_viol == 1 ? "" : "s", r->n_viol);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -202,7 +211,9 @@ static const char *cell_state(const fasv_sweep_cell *c) {
     return c->outside ? "outside" : "empty";
 }
 
-void fasv_sweep_write_json(FILE *out, const fasv_sweep_result *r) {
+void fasv_sweep_write_json(FILE *out, const fasv_sweep_result *r) { fasv_sweep_write_json_probe(out, r, NULL); }
+
+void fasv_sweep_write_json_probe(FILE *out, const fasv_sweep_result *r, const fasv_probe_result *probe) {
     fasv_json j;
     fasv_json_init(&j, out, 1);
     fasv_json_obj(&j);
@@ -309,6 +320,10 @@ void fasv_sweep_write_json(FILE *out, const fasv_sweep_result *r) {
         fasv_json_end(&j);
     }
     fasv_json_end(&j);
+    if (probe) {
+        fasv_json_key(&j, "probe");
+        fasv_probe_write_json(&j, probe);
+    }
     fasv_json_end(&j);
     fasv_json_done(&j);
 }

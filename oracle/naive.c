@@ -22,20 +22,63 @@
 
 typedef struct scratch {
     float *q, *kT, *vb, *sc, *acc, *tmp;
+    int64_t grp; /* the group of the task being run */
 } scratch;
 
 typedef struct ctx {
     const fasv_node *n;
     const fasv_data *d;
     orc_geom g;
-    int lo; /* round to f16 (prec default) */
-    int64_t nrc;
+    int lo;   /* round to f16 (prec default) */
+    int keep; /* keep every score of a task's rows (else recompute them) */
+    int64_t nrc, sc_stride;
     float *out;
     float *slopes;
     scratch *ws;
 } ctx;
 
 static inline float rnd(int lo, float x) { return lo ? orc_round_f16(x) : x; }
+
+/* The rounded scores of keys [j0, j0+nb) for the task's rows: into the kept
+ * score rows (c->keep, row stride n_kv) or into the block buffer (row stride
+ * BLK). Returns the address of row 0's first score. */
+static float *block_scores(const ctx *c, scratch *w, int64_t nr, int64_t j0, int64_t nb, const uint8_t *const *mrow,
+                           const float *slope) {
+    const orc_geom *g = &c->g;
+    const fasv_node *n = c->n;
+    int lo = c->lo;
+    int64_t dk = g->dk, grp = w->grp, hk = grp % g->nhk, sk = grp / g->nhk;
+    float scale = (float)g->scale, cap = (float)g->softcap;
+    float *base = c->keep ? w->sc + j0 : w->sc;
+    for (int64_t jj = 0; jj < nb; jj++) {
+        orc_row_f32(n->k.type, fasv_data_row(c->d, n, FASV_K, j0 + jj, hk, sk), w->tmp, dk);
+        for (int64_t e = 0; e < dk; e++) w->kT[e * BLK + jj] = w->tmp[e];
+    }
+    for (int64_t r = 0; r < nr; r++) {
+        float *restrict s = base + r * c->sc_stride;
+        const float *q = w->q + r * dk;
+        for (int64_t jj = 0; jj < nb; jj++) s[jj] = 0.0f;
+        for (int64_t e = 0; e < dk; e++) {
+            const float *restrict kr = w->kT + e * BLK;
+            float a = q[e];
+            for (int64_t jj = 0; jj < nb; jj++) s[jj] += a * kr[jj];
+        }
+        for (int64_t jj = 0; jj < nb; jj++) {
+            float x = rnd(lo, s[jj]);
+            x = rnd(lo, x * scale);
+            if (cap != 0.0f) x = rnd(lo, cap * tanhf(x / cap));
+            if (mrow[r]) {
+                uint16_t hb = fasv_rd16(mrow[r] + 2 * (j0 + jj));
+                if (hb == ORC_MASK_NEG_INF)
+                    x = -INFINITY;
+                else
+                    x = rnd(lo, x + slope[r] * orc_h2f(hb));
+            }
+            s[jj] = x;
+        }
+    }
+    return base;
+}
 
 static void run_task(void *vp, int64_t task, int worker) {
     ctx *c = (ctx *)vp;
@@ -46,8 +89,8 @@ static void run_task(void *vp, int64_t task, int worker) {
     int64_t grp = task / c->nrc, r0 = (task % c->nrc) * ROWS;
     int64_t nr = g->grows - r0 < ROWS ? g->grows - r0 : ROWS;
     int64_t hk = grp % g->nhk, sk = grp / g->nhk, dk = g->dk, dv = g->dv, nkv = g->nkv;
-    float scale = (float)g->scale, cap = (float)g->softcap;
     const uint8_t *mrow[ROWS];
+    w->grp = grp;
     int64_t orow[ROWS];
     float slope[ROWS], sink[ROWS];
 
@@ -64,66 +107,40 @@ static void run_task(void *vp, int64_t task, int worker) {
         orow[r] = orc_out_row(g, s, h, i);
     }
 
-    /* pass 1: scores of every key */
-    for (int64_t j0 = 0; j0 < nkv; j0 += BLK) {
-        int64_t nb = nkv - j0 < BLK ? nkv - j0 : BLK;
-        for (int64_t jj = 0; jj < nb; jj++) {
-            orc_row_f32(n->k.type, fasv_data_row(c->d, n, FASV_K, j0 + jj, hk, sk), w->tmp, dk);
-            for (int64_t e = 0; e < dk; e++) w->kT[e * BLK + jj] = w->tmp[e];
-        }
-        for (int64_t r = 0; r < nr; r++) {
-            float *restrict s = w->sc + r * nkv + j0;
-            const float *q = w->q + r * dk;
-            for (int64_t jj = 0; jj < nb; jj++) s[jj] = 0.0f;
-            for (int64_t e = 0; e < dk; e++) {
-                const float *restrict kr = w->kT + e * BLK;
-                float a = q[e];
-                for (int64_t jj = 0; jj < nb; jj++) s[jj] += a * kr[jj];
-            }
-            for (int64_t jj = 0; jj < nb; jj++) {
-                float x = rnd(lo, s[jj]);
-                x = rnd(lo, x * scale);
-                if (cap != 0.0f) x = rnd(lo, cap * tanhf(x / cap));
-                if (mrow[r]) {
-                    uint16_t hb = fasv_rd16(mrow[r] + 2 * (j0 + jj));
-                    if (hb == ORC_MASK_NEG_INF)
-                        x = -INFINITY;
-                    else
-                        x = rnd(lo, x + slope[r] * orc_h2f(hb));
-                }
-                s[jj] = x;
-            }
-        }
-    }
-    /* max, then weights */
+    /* pass 1: scores of every key (kept when they fit, else recomputed in
+     * pass 2 with the same operations), max per row */
     float M[ROWS], S[ROWS];
-    int any[ROWS];
+    int any[ROWS], nan_seen[ROWS];
     for (int64_t r = 0; r < nr; r++) {
-        const float *s = w->sc + r * nkv;
-        float m = -INFINITY;
-        int a = 0;
-        for (int64_t j = 0; j < nkv; j++) {
-            if (s[j] == -INFINITY) continue;
-            a = 1;
-            if (isnan(s[j])) { /* a NaN score poisons the max, as it would in a kernel */
-                m = s[j];
-                break;
-            }
-            if (s[j] > m) m = s[j];
-        }
-        M[r] = m;
-        any[r] = a;
+        M[r] = -INFINITY;
         S[r] = 0.0f;
+        any[r] = nan_seen[r] = 0;
         for (int64_t e = 0; e < dv; e++) w->acc[r * dv + e] = 0.0f;
     }
+    for (int64_t j0 = 0; j0 < nkv; j0 += BLK) {
+        int64_t nb = nkv - j0 < BLK ? nkv - j0 : BLK;
+        float *blk = block_scores(c, w, nr, j0, nb, mrow, slope);
+        for (int64_t r = 0; r < nr; r++) {
+            const float *s = blk + r * c->sc_stride;
+            for (int64_t jj = 0; jj < nb; jj++) {
+                if (s[jj] == -INFINITY) continue;
+                any[r] = 1;
+                if (isnan(s[jj])) nan_seen[r] = 1; /* a NaN score poisons the max, as in a kernel */
+                if (s[jj] > M[r]) M[r] = s[jj];
+            }
+        }
+    }
+    for (int64_t r = 0; r < nr; r++)
+        if (nan_seen[r]) M[r] = NAN;
     /* pass 2: P·V */
     for (int64_t j0 = 0; j0 < nkv; j0 += BLK) {
         int64_t nb = nkv - j0 < BLK ? nkv - j0 : BLK;
+        float *blk = c->keep ? w->sc + j0 : block_scores(c, w, nr, j0, nb, mrow, slope);
         for (int64_t jj = 0; jj < nb; jj++)
             orc_row_f32(n->v.type, fasv_data_row(c->d, n, FASV_V, j0 + jj, hk, sk), w->vb + jj * dv, dv);
         for (int64_t r = 0; r < nr; r++) {
             if (!any[r]) continue;
-            const float *s = w->sc + r * nkv + j0;
+            const float *s = blk + r * c->sc_stride;
             float *restrict acc = w->acc + r * dv;
             float Sr = S[r];
             for (int64_t jj = 0; jj < nb; jj++) {
@@ -161,6 +178,10 @@ int fasv_oracle_naive(const fasv_node *n, const fasv_data *d, const fasv_oracle_
     c.lo = n->prec != FASV_PREC_F32;
     const orc_geom *g = &c.g;
     c.nrc = (g->grows + ROWS - 1) / ROWS;
+    /* keep scores up to 4 MiB a worker; beyond, recompute them (bounded memory
+     * for any n_kv, same values either way) */
+    c.keep = (double)ROWS * (double)g->nkv * 4.0 <= (double)(4 << 20);
+    c.sc_stride = c.keep ? g->nkv : BLK;
     int64_t ntasks = g->groups * c.nrc;
     int nw = orc_threads(o, ntasks, orc_work(g));
     c.slopes = malloc(sizeof(float) * (size_t)g->nh);
@@ -168,7 +189,7 @@ int fasv_oracle_naive(const fasv_node *n, const fasv_data *d, const fasv_oracle_
     int bad = !c.slopes || !c.ws;
     for (int i = 0; i < nw && !bad; i++) {
         scratch *w = &c.ws[i];
-        int64_t nf = ROWS * g->dk + g->dk * BLK + BLK * g->dv + ROWS * g->nkv + ROWS * g->dv + g->dk;
+        int64_t nf = ROWS * g->dk + g->dk * BLK + BLK * g->dv + ROWS * c.sc_stride + ROWS * g->dv + g->dk;
         w->q = malloc(sizeof(float) * (size_t)nf);
         if (!w->q) {
             bad = 1;
@@ -177,7 +198,7 @@ int fasv_oracle_naive(const fasv_node *n, const fasv_data *d, const fasv_oracle_
         w->kT = w->q + ROWS * g->dk;
         w->vb = w->kT + g->dk * BLK;
         w->sc = w->vb + BLK * g->dv;
-        w->acc = w->sc + ROWS * g->nkv;
+        w->acc = w->sc + ROWS * c.sc_stride;
         w->tmp = w->acc + ROWS * g->dv;
     }
     if (!bad) {

@@ -22,6 +22,15 @@
 #define SPLIT_BELOW 32   /* split over keys when fewer row tasks than this */
 #define NEG_INF (-INFINITY)
 
+/* The two hot loops are compiled twice, for AVX2 and for the baseline, and
+ * picked at load time. Both are element-wise (no reassociation, no FMA: the
+ * build has -ffp-contract=off), so the choice never changes a bit. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(FASV_NO_CLONES)
+#define ORC_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define ORC_CLONES
+#endif
+
 /* Per-row online state: running max, sum of p, sum of p|v_j|, max |v_j|,
  * sum of p sigma_j |v_j|, sum of p sigma_j (fasv_row_stat). */
 enum { ST_M, ST_S, ST_W, ST_VMX, ST_C1, ST_C2, ST_N };
@@ -47,8 +56,13 @@ typedef struct ctx {
 
 #define PART_W(g) (ST_N + (g)->dv)
 
+/* acc[d] += p * v[d] */
+ORC_CLONES static void axpy(double *restrict acc, const double *restrict v, double p, int64_t n) {
+    for (int64_t d = 0; d < n; d++) acc[d] += p * v[d];
+}
+
 /* sc[r][j] = sum_d q[r][d] * kT[d][j], four rows per sweep over kT. */
-static void scores(const double *restrict q, int64_t nr, const double *restrict kT, int64_t dk, int64_t B, int64_t nb,
+ORC_CLONES static void scores(const double *restrict q, int64_t nr, const double *restrict kT, int64_t dk, int64_t B, int64_t nb,
                    double *restrict sc) {
     int64_t r = 0;
     for (; r + 4 <= nr; r += 4) {
@@ -206,9 +220,7 @@ static void run_task(void *vp, int64_t task, int worker) {
                 W += p * vm;
                 C1 += p * sig * vm;
                 C2 += p * sig;
-                const double *restrict v = w->vb + j * dv;
-                double *restrict a = acc;
-                for (int64_t d = 0; d < dv; d++) a[d] += p * v[d];
+                axpy(acc, w->vb + j * dv, p, dv);
             }
             st[ST_S] = S;
             st[ST_W] = W;

@@ -35,19 +35,26 @@ void fasv_route_format(const fasv_route *r, char *buf, int len) {
              r->threads, (long long)r->smem_bytes, (long long)r->scratch_bytes);
 }
 
-static void copy_norm(char *out, size_t len, const char *in, int digits_to_hash) {
+static int is_word(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Copy with characters outside a safe set made '-'. With numbers_to_hash,
+ * every number (a digit run that does not continue a word: "1807", "256x",
+ * "=64") becomes '#', while names that contain digits ("f16", "q8_0",
+ * "gfx1100") are kept, so one hole met at many sizes is one bucket. */
+static void copy_norm(char *out, size_t len, const char *in, int numbers_to_hash) {
     size_t j = 0;
-    int in_digits = 0;
+    int in_word = 0; /* inside a word that began with a letter or '_' */
     for (const char *p = in; *p && j + 1 < len; p++) {
         char c = *p;
-        if (digits_to_hash && c >= '0' && c <= '9') {
-            if (!in_digits) out[j++] = '#';
-            in_digits = 1;
+        if (numbers_to_hash && c >= '0' && c <= '9' && !in_word) {
+            if (j == 0 || out[j - 1] != '#') out[j++] = '#';
             continue;
         }
-        in_digits = 0;
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-                 c == '-' || c == ',' || c == ':' || c == '=' || c == '#' || c == '<' || c == '>';
+        in_word = is_word(c) && (in_word || !(c >= '0' && c <= '9'));
+        int ok = is_word(c) || c == '.' || c == '-' || c == ',' || c == ':' || c == '=' || c == '#' || c == '<' ||
+                 c == '>';
         out[j++] = ok ? c : '-';
     }
     out[j] = 0;
@@ -145,7 +152,10 @@ fasv_verdict fasv_check_route(const fasv_target *t, const fasv_device *d, const 
     char detail[FASV_DETAIL_LEN];
     const char *bad = malformed(t, a);
     if (bad) {
-        snprintf(detail, sizeof detail, "malformed route: %s", bad);
+        if (a->reason[0])
+            snprintf(detail, sizeof detail, "malformed route: %s (%.400s)", bad, a->reason);
+        else
+            snprintf(detail, sizeof detail, "malformed route: %s", bad);
         return violation(f, FASV_PROP_BAD_ROUTE, d, n, bad, detail);
     }
     char diff[160];

@@ -275,6 +275,90 @@ static void quant_vs_dequant(void) {
         }
 }
 
+/* Decode shapes (few query rows, many keys) are split over key chunks whose
+ * partial softmax states are merged: same function as the single loop, same
+ * bits on any thread count. Masks with -inf runs, a sink, two sequences. */
+static void split_over_keys(void) {
+    for (int variant = 0; variant < 3; variant++) {
+        fasv_build b;
+        fasv_build_defaults(&b);
+        b.hsk = b.hsv = 16;
+        b.kv = variant == 2 ? 4097 : 9000;
+        b.nb = 1;
+        b.nh = 1;
+        b.gqa = variant == 1 ? 2 : 1;
+        b.nr3 = 2;
+        b.nr3_kv = variant == 1 ? 1 : 2;
+        b.mask = true;
+        b.mask_seqs = variant == 1 ? 1 : 2;
+        b.sinks = variant != 0;
+        b.seed = 90 + (uint64_t)variant;
+        b.dist = variant == 2 ? FASV_DIST_ADVERSARIAL : FASV_DIST_NORMAL;
+        fasv_case c;
+        char err[256];
+        CHECK(fasv_build_case(&b, &c, err, sizeof err) == 0);
+        fasv_data d;
+        CHECK(fasv_gen(&c, &d, 0, err, sizeof err) == 0);
+        int64_t cnt = fasv_out_count(&c.node), rows = fasv_oracle_rows(&c.node);
+        double *a = malloc(sizeof(double) * (size_t)cnt), *s1 = malloc(sizeof(double) * (size_t)cnt),
+               *t3 = malloc(sizeof(double) * (size_t)cnt);
+        fasv_row_stat *ra = malloc(sizeof(fasv_row_stat) * (size_t)rows), *rs = malloc(sizeof(fasv_row_stat) * (size_t)rows);
+        fasv_oracle_opts o1 = {1, 0}, o3 = {3, 0};
+        CHECK(fasv_oracle_ref(&c.node, &d, &o1, a, ra, err, sizeof err) == 0);
+        CHECK(fasv_oracle_ref(&c.node, &d, &o3, t3, NULL, err, sizeof err) == 0);
+        CHECK(fasv_oracle_ref_simple(&c.node, &d, s1, rs, err, sizeof err) == 0);
+        CHECKF(memcmp(a, t3, sizeof(double) * (size_t)cnt) == 0, "variant %d: thread count changed bits", variant);
+        double worst = 0.0, wscale = 0.0;
+        for (int64_t x = 0; x < cnt; x++) {
+            double W = ra[x / 16].scale;
+            double e = W > 0 ? fabs(a[x] - s1[x]) / W : fabs(a[x] - s1[x]) * 1e300;
+            if (e > worst) worst = e;
+        }
+        for (int64_t r = 0; r < rows; r++)
+            if (ra[r].scale > 0) wscale = fmax(wscale, fabs(ra[r].scale - rs[r].scale) / ra[r].scale);
+        CHECKF(worst <= 1e-12 && wscale <= 1e-12, "variant %d: split reference vs single loop: %.3g of W, scale %.3g",
+               variant, worst, wscale);
+        free(a);
+        free(s1);
+        free(t3);
+        free(ra);
+        free(rs);
+        fasv_data_free(&d);
+    }
+}
+
+/* Past 131072 keys the naive reference recomputes scores instead of keeping
+ * them (bounded memory); it must still agree with the reference to its
+ * precision. Head size 4 keeps the buffers small. */
+static void naive_many_keys(void) {
+    fasv_build b;
+    fasv_build_defaults(&b);
+    b.hsk = b.hsv = 4;
+    b.kv = 140001;
+    b.nb = 2;
+    b.nh = 1;
+    b.gqa = 2;
+    b.mask = true;
+    b.sinks = true;
+    b.seed = 5;
+    fasv_case c;
+    char err[256];
+    CHECK(fasv_build_case(&b, &c, err, sizeof err) == 0);
+    for (int prec = 0; prec < 2; prec++) {
+        c.node.prec = prec ? FASV_PREC_F32 : FASV_PREC_DEFAULT;
+        fasv_data d;
+        CHECK(fasv_gen(&c, &d, 0, err, sizeof err) == 0);
+        fasv_oracle_result res;
+        fasv_oracle_opts o = {2, 0};
+        CHECK(fasv_oracle_prepare(&c.node, &d, &o, &res, err, sizeof err) == 0);
+        double worst = 0.0;
+        for (int64_t x = 0; x < res.count; x++) worst = fmax(worst, fabs(res.naive[x] - res.ref[x]) / res.row[x / 4].scale);
+        CHECKF(worst < (prec ? 1e-4 : 1e-2) && worst > 0.0, "prec %d: naive %.3g of W from the reference", prec, worst);
+        fasv_oracle_result_free(&res);
+        fasv_data_free(&d);
+    }
+}
+
 /* Illegal nodes and missing buffers are refused with a reason, not read. */
 static void refusals(void) {
     tnode t;
@@ -302,6 +386,8 @@ int main(void) {
     neg_inf_sink();
     fully_masked();
     quant_vs_dequant();
+    split_over_keys();
+    naive_many_keys();
     refusals();
     return check_report("test_oracle");
 }

@@ -390,6 +390,48 @@ static void test_regress_corpus(void) {
     CHECKF(files >= 8, "expected the seed shapes in corpus/regress, found %d cases", files);
 }
 
+/* The lifecycle rule of SPLIT (docs/envelope.md 4.1): a server reserves
+ * scratch from token generation at the full context, so a compute-time node
+ * may need no more. Checked as two relations on many shapes and devices: no
+ * multi-row node splits, and a single-row node's scratch never shrinks as
+ * n_kv grows (so the reserve at n_ctx covers every n_kv <= n_ctx). */
+static void test_split_scratch_lifecycle(void) {
+    int nd;
+    const fasv_device *devs = fasv_devices(&nd);
+    fasv_rng r;
+    fasv_rng_seed(&r, 314);
+    int multirow_splits = 0, shrinks = 0, splits_seen = 0;
+    static const int64_t heads[] = {64, 128, 256, 512};
+    for (int it = 0; it < 4000; it++) {
+        fasv_build b;
+        fasv_build_defaults(&b);
+        b.hsk = b.hsv = heads[fasv_rng_below(&r, 4)];
+        b.nh = fasv_rng_range(&r, 1, 8);
+        b.gqa = fasv_rng_range(&r, 1, 8);
+        b.nr3 = fasv_rng_range(&r, 1, 2);
+        b.nb = fasv_rng_chance(&r, 50) ? 1 : fasv_rng_range(&r, 2, 600);
+        b.kv = fasv_rng_range(&r, 1, 40000);
+        b.mask = true;
+        const fasv_device *d = &devs[fasv_rng_below(&r, (uint64_t)nd)];
+        fasv_case c, c2;
+        char err[256];
+        if (fasv_build_case(&b, &c, err, sizeof err) != 0) continue;
+        fasv_route ra, rb;
+        fasv_plan(d, &c.node, &ra);
+        if (ra.family == FASV_FAM_SPLIT) splits_seen++;
+        if (b.nb > 1 && ra.family == FASV_FAM_SPLIT) multirow_splits++;
+        if (b.nb == 1) {
+            b.kv += fasv_rng_range(&r, 1, 30000); /* a longer context, same model */
+            if (fasv_build_case(&b, &c2, err, sizeof err) != 0) continue;
+            fasv_plan(d, &c2.node, &rb);
+            if (rb.scratch_bytes < ra.scratch_bytes) shrinks++;
+        }
+    }
+    CHECKF(multirow_splits == 0, "%d multi-row nodes split", multirow_splits);
+    CHECKF(shrinks == 0, "%d single-row nodes need less scratch at a longer context", shrinks);
+    CHECKF(splits_seen > 100, "only %d split routes: the test does not reach SPLIT", splits_seen);
+}
+
 int main(void) {
     test_registry();
     test_footprints();
@@ -399,5 +441,6 @@ int main(void) {
     test_contract();
     test_seed_shapes();
     test_regress_corpus();
+    test_split_scratch_lifecycle();
     return check_report("test_planner");
 }

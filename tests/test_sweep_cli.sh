@@ -30,7 +30,7 @@ contains "$T/out" "outside envelope: Dk=100 is not a multiple of 8" "plan outsid
 # the case's device is the default; all devices otherwise
 "$FASV" case --hsk 256 --nh 8 --gqa 2 --kv 1807 --nb 11 --mask --kv-capacity 32768 --device gfx1100 >"$T/seed.case"
 expect 0 "plan seed on its device" -- "$FASV" plan "$T/seed.case"
-contains "$T/out" "gfx1100  split split:256x256:any,any:c8g8" "plan seed"
+contains "$T/out" "gfx1100  tile tile:256x256:any,any:c32g8" "plan seed"
 lacks "$T/out" "sm_90" "plan uses the case's device"
 expect 0 "plan seed on all" -- "$FASV" plan --device all "$T/seed.case"
 contains "$T/out" "sm_90" "plan --device all"

@@ -156,3 +156,12 @@ void cli_files_free(cli_files *f) {
     free(f->path);
     memset(f, 0, sizeof(*f));
 }
+
+#include "fuzz/lib/fz_target.h"
+
+const fasv_target *cli_target(const char *cmd, const char *planner) {
+    char err[512];
+    const fasv_target *t = fasv_target_resolve(planner && *planner ? planner : fasv_target_spec_from_env(), err, sizeof err);
+    if (!t) fprintf(stderr, "fasv %s: %s\n", cmd, err);
+    return t;
+}

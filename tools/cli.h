@@ -49,3 +49,9 @@ typedef struct cli_files {
 /* 0, or -1 after printing "fasv CMD: PATH: reason" for a path that is missing. */
 int cli_collect(const char *cmd, const char *path, const char *ext, cli_files *out);
 void cli_files_free(cli_files *f);
+
+/* The target a command verifies: --planner SPEC (a plugin path, "builtin"
+ * or "test:NAME"), else $FASV_PLANNER, else the built-in target. NULL after printing
+ * "fasv CMD: plugin LIB: reason" (then exit 2). */
+#include "fasv/target.h"
+const fasv_target *cli_target(const char *cmd, const char *planner);

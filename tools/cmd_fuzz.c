@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "fasv/json.h"
+#include "fasv/scenario.h"
 #include "fz_run.h"
 #include "fz_target.h"
 
@@ -35,6 +36,13 @@ static const char *k_help =
     "  --tiny           small cases only (as the oracle fuzzing uses)\n"
     "  --json           print the summary as JSON on stdout\n"
     "  --quiet          no progress lines on stderr\n"
+    "  --scenarios      fuzz serving lifecycles instead of single nodes: random\n"
+    "                   scenarios (model x server settings x requests, see\n"
+    "                   fasv scenario --help) checked for the lifecycle property;\n"
+    "                   each finding is reduced to a short event sequence and\n"
+    "                   written as KIND-HASH.case (the node) and .scenario.\n"
+    "                   Takes --planner (also test:lifecycle-NAME), --runs,\n"
+    "                   --max-time, --seed, --artifacts, --json, --quiet\n"
     "\n"
     "Test targets (planted holes, for checking the fuzzer itself):\n";
 
@@ -48,11 +56,93 @@ static void on_signal(int sig) {
     signal(SIGTERM, SIG_DFL);
 }
 
-enum { O_PLANNER = 256, O_TIME, O_RUNS, O_JOBS, O_SEED, O_CORPUS, O_ART, O_TINY, O_JSON, O_QUIET, O_HELP };
+enum { O_PLANNER = 256, O_TIME, O_RUNS, O_JOBS, O_SEED, O_CORPUS, O_ART, O_TINY, O_JSON, O_QUIET, O_HELP, O_SCN };
 static const struct option k_opts[] = {
     {"planner", 1, 0, O_PLANNER}, {"max-time", 1, 0, O_TIME}, {"runs", 1, 0, O_RUNS},     {"jobs", 1, 0, O_JOBS},
     {"seed", 1, 0, O_SEED},       {"corpus", 1, 0, O_CORPUS}, {"artifacts", 1, 0, O_ART}, {"tiny", 0, 0, O_TINY},
-    {"json", 0, 0, O_JSON},       {"quiet", 0, 0, O_QUIET},   {"help", 0, 0, O_HELP},     {0, 0, 0, 0}};
+    {"json", 0, 0, O_JSON},       {"quiet", 0, 0, O_QUIET},   {"help", 0, 0, O_HELP},     {"scenarios", 0, 0, O_SCN},
+    {0, 0, 0, 0}};
+
+/* `fasv fuzz --scenarios`: the loop is fasv_scenario_fuzz (scenario/scnfuzz.c). */
+static int fuzz_scenarios(const char *planner, const fasv_fuzz_opts *fo, int json, int quiet) {
+    char err[512];
+    const fasv_target *t = fasv_target_resolve(planner, err, sizeof err);
+    if (!t) return cli_usage_error("fuzz", "%s", err);
+    fasv_scn_fuzz_opts o;
+    memset(&o, 0, sizeof o);
+    o.target = t;
+    o.runs = fo->runs;
+    o.max_time = fo->max_time;
+    o.seed = fo->seed;
+    o.reduce = true;
+    o.artifacts_dir = fo->artifacts_dir;
+    o.progress = quiet ? NULL : stderr;
+    o.stop = &g_stop;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    fasv_scn_fuzz_result res;
+    int rc = fasv_scenario_fuzz(&o, &res, err, sizeof err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (rc != 0) return cli_usage_error("fuzz", "%s", err);
+    double rate = res.seconds > 0 ? (double)res.runs / res.seconds : 0;
+    if (json) {
+        fasv_json j;
+        fasv_json_init(&j, stdout, 1);
+        fasv_json_obj(&j);
+        fasv_json_kstr(&j, "mode", "scenarios");
+        fasv_json_kstr(&j, "target", t->name);
+        fasv_json_kint(&j, "seed", (int64_t)o.seed);
+        fasv_json_kint(&j, "scenarios", res.runs);
+        fasv_json_kint(&j, "graphs", res.graphs);
+        fasv_json_kint(&j, "nodes", res.nodes);
+        fasv_json_knum(&j, "seconds", res.seconds);
+        fasv_json_knum(&j, "scenarios_per_s", rate);
+        fasv_json_kint(&j, "errors", res.errors);
+        fasv_json_key(&j, "findings");
+        fasv_json_arr(&j);
+        for (int i = 0; i < res.n_found; i++) {
+            const fasv_scn_fuzz_find *x = &res.found[i];
+            fasv_json_obj(&j);
+            fasv_json_kstr(&j, "signature", x->finding.f.signature);
+            fasv_json_kstr(&j, "property", fasv_prop_name(x->finding.f.kind));
+            fasv_json_kstr(&j, "device", x->finding.at.device->name);
+            fasv_json_kstr(&j, "detail", x->finding.f.detail);
+            fasv_json_kstr(&j, "case", x->case_path);
+            fasv_json_kstr(&j, "scenario", x->scenario_path);
+            fasv_json_kint(&j, "reduced_events", x->reduced_ok ? x->reduced.n_ev : x->found.n_ev);
+            fasv_json_kint(&j, "first", x->first_run);
+            fasv_json_kint(&j, "scenarios_hit", x->runs_hit);
+            fasv_json_end(&j);
+        }
+        fasv_json_end(&j);
+        fasv_json_end(&j);
+        fasv_json_done(&j);
+    } else {
+        printf("fasv fuzz --scenarios: target %s: %lld scenarios (%lld graphs, %lld nodes) in %.1f s (%.0f/s), "
+               "%d findings\n",
+               t->name, (long long)res.runs, (long long)res.graphs, (long long)res.nodes, res.seconds, rate,
+               res.n_found);
+        for (int i = 0; i < res.n_found; i++) {
+            const fasv_scn_fuzz_find *x = &res.found[i];
+            printf("  %s on %s: %s\n    node %s\n    scenario %s (%d events)  (%lld scenarios hit it)\n",
+                   fasv_prop_name(x->finding.f.kind), x->finding.at.device->name, x->finding.f.signature,
+                   x->case_path[0] ? x->case_path : "(not written)",
+                   x->scenario_path[0] ? x->scenario_path : "(not written)",
+                   x->reduced_ok ? x->reduced.n_ev : x->found.n_ev, (long long)x->runs_hit);
+        }
+    }
+    if (res.errors)
+        fprintf(stderr, "fasv fuzz --scenarios: warning: %d scenarios could not be run (a generator bug): %s\n",
+                res.errors, res.first_error);
+    int status = res.n_found ? FASV_EXIT_FINDING : FASV_EXIT_OK;
+    fasv_scn_fuzz_result_free(&res);
+    return status;
+}
 
 int cmd_fuzz(int argc, char **argv) {
     fasv_fuzz_opts o;
@@ -61,7 +151,7 @@ int cmd_fuzz(int argc, char **argv) {
     o.seed = 1;
     o.artifacts_dir = "fasv-findings";
     const char *planner = NULL;
-    int json = 0, quiet = 0;
+    int json = 0, quiet = 0, scenarios = 0;
     int64_t v;
     float t;
     optind = 0;
@@ -101,11 +191,17 @@ int cmd_fuzz(int argc, char **argv) {
         case O_TINY: o.mutate.rand.tiny = true; break;
         case O_JSON: json = 1; break;
         case O_QUIET: quiet = 1; break;
+        case O_SCN: scenarios = 1; break;
         case ':': return cli_usage_error("fuzz", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("fuzz", "unknown option '%s' (see --help)", argv[optind - 1]);
         }
     }
     if (optind < argc) return cli_usage_error("fuzz", "unexpected argument '%s' (see --help)", argv[optind]);
+    if (scenarios) {
+        if (o.corpus_dir || o.mutate.rand.tiny || o.jobs != 1)
+            return cli_usage_error("fuzz", "--scenarios takes no --corpus, --tiny or --jobs");
+        return fuzz_scenarios(planner, &o, json, quiet);
+    }
     char err[512];
     o.target = fasv_target_resolve(planner, err, sizeof err);
     if (!o.target) return cli_usage_error("fuzz", "%s", err);

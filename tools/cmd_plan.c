@@ -11,9 +11,9 @@
 #include "kernels/report.h"
 
 static const char *k_help =
-    "usage: fasv plan [--device NAME[,NAME...]|all] [--json] CASE|DIR...\n"
+    "usage: fasv plan [--device NAME[,NAME...]|all] [--planner LIB] [--json] CASE|DIR...\n"
     "\n"
-    "Print the built-in planner's route for each case on each device: family,\n"
+    "Print the planner's route for each case on each device: family,\n"
     "instance key, column split (ncols1 x ncols2), kv_tile, KV splits, threads,\n"
     "shared memory, scratch bytes, effective K/V types and the reason. Each route\n"
     "is checked: the instance exists and its kernel's preconditions accept the\n"
@@ -21,6 +21,8 @@ static const char *k_help =
     "\n"
     "  --device D   a device name, a comma-separated list, or all; default: the\n"
     "               case's device, or all when the case names none\n"
+    "  --planner LIB  plan with the plugin LIB (docs/plugins.md) instead of the\n"
+    "               built-in planner; also $FASV_PLANNER\n"
     "  --json       print a JSON array instead\n"
     "\n"
     "Verdicts per device:\n"
@@ -56,6 +58,7 @@ int cmd_plan(int argc, char **argv) {
     enum { MAXDEV = 64 };
     const fasv_device *sel[MAXDEV];
     int nsel = 0, json = 0;
+    const char *planner = NULL;
     cli_files files = {0};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -64,6 +67,12 @@ int cmd_plan(int argc, char **argv) {
             return FASV_EXIT_OK;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (strcmp(argv[i], "--planner") == 0) {
+            if (i + 1 >= argc) {
+                cli_files_free(&files);
+                return cli_usage_error("plan", "--planner needs a value");
+            }
+            planner = argv[++i];
         } else if (strcmp(argv[i], "--device") == 0) {
             if (i + 1 >= argc) {
                 cli_files_free(&files);
@@ -85,7 +94,11 @@ int cmd_plan(int argc, char **argv) {
         cli_files_free(&files);
         return cli_usage_error("plan", "no case file given (see --help)");
     }
-    const fasv_target *t = fasv_builtin_target();
+    const fasv_target *t = cli_target("plan", planner);
+    if (!t) {
+        cli_files_free(&files);
+        return FASV_EXIT_USAGE;
+    }
     int status = FASV_EXIT_OK;
     fasv_json j;
     if (json) {

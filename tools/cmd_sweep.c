@@ -5,12 +5,15 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fasv/plugin.h"
 #include "fasv/target.h"
+#include "kernels/probe.h"
 #include "kernels/sweep.h"
 
 static const char *k_help =
-    "usage: fasv sweep [--device NAME[,NAME...]|all] [--json FILE] [--map FILE]\n"
-    "                  [--types T[,T...]] [--threads N] [--limit N] [--no-progress]\n"
+    "usage: fasv sweep [--device NAME[,NAME...]|all] [--planner LIB] [--json FILE] [--map FILE]\n"
+    "                  [--types T[,T...]] [--threads N] [--limit N] [--probe|--no-probe]\n"
+    "                  [--no-progress]\n"
     "\n"
     "Enumerate the abstract shape space of the built-in planner — the product of\n"
     "the classes of every input it reads (head-size pair, K and V types, GQA\n"
@@ -20,15 +23,25 @@ static const char *k_help =
     "determinism) on every device. docs/sweep.md explains the classes.\n"
     "\n"
     "Prints the number of classes, the route histogram per device and family,\n"
-    "the instances used, and every violation with its diagnostic block.\n"
+    "the instances used, the violations grouped by signature, and every\n"
+    "violation (up to 10000 kept) with its class and detail.\n"
     "\n"
     "  --device D    a device name, a comma-separated list, or all (default all)\n"
     "  --json FILE   write the full result (histograms, route map, violations) as JSON\n"
     "  --map FILE    write the route map as a self-contained HTML page\n"
     "  --types LIST  restrict K and V to these types (default: all eight)\n"
     "  --threads N   worker threads (default: online CPUs, at most 8)\n"
-    "  --limit N     violations printed in full (default 20; 0 = all)\n"
+    "  --limit N     violations printed with their diagnostic block (default 20;\n"
+    "                0 = all); the others get one line each\n"
     "  --no-progress no progress line on stderr (shown after one second otherwise)\n"
+    "  --planner LIB sweep the plugin LIB (docs/plugins.md) instead of the built-in\n"
+    "                planner; also $FASV_PLANNER\n"
+    "  --probe       after the class sweep, probe for the target's thresholds: scan\n"
+    "                n_q, n_kv, GQA, KV heads, sequences, mask and row padding from a\n"
+    "                grid of base nodes, bisect every route change to its exact\n"
+    "                boundary and check boundary-1, boundary, boundary+1. On by\n"
+    "                default for a plugin, whose thresholds the classes do not know;\n"
+    "                --no-probe turns it off. docs/plugins.md says what it guarantees.\n"
     "\n"
     "Exit 0 when every class routes (or is outside the envelope), 1 on any\n"
     "violation, 2 on bad usage or an internal error.\n";
@@ -72,6 +85,8 @@ int cmd_sweep(int argc, char **argv) {
     memset(&o, 0, sizeof o);
     o.progress = 1;
     int64_t limit = 20;
+    const char *planner = NULL;
+    int probe = -1; /* -1: on for plugins only */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -81,15 +96,20 @@ int cmd_sweep(int argc, char **argv) {
         } else if (strcmp(a, "--no-progress") == 0) {
             o.progress = 0;
             continue;
+        } else if (strcmp(a, "--probe") == 0 || strcmp(a, "--no-probe") == 0) {
+            probe = strcmp(a, "--probe") == 0;
+            continue;
         }
         if (a[0] != '-') return cli_usage_error("sweep", "unexpected argument '%s' (see --help)", a);
         if (strcmp(a, "--device") && strcmp(a, "--json") && strcmp(a, "--map") && strcmp(a, "--types") &&
-            strcmp(a, "--threads") && strcmp(a, "--limit"))
+            strcmp(a, "--threads") && strcmp(a, "--limit") && strcmp(a, "--planner"))
             return cli_usage_error("sweep", "unknown option '%s' (see --help)", a);
         if (!v) return cli_usage_error("sweep", "%s needs a value", a);
         i++;
         if (strcmp(a, "--device") == 0) {
             if (parse_devices(v, devs, &ndev)) return FASV_EXIT_USAGE;
+        } else if (strcmp(a, "--planner") == 0) {
+            planner = v;
         } else if (strcmp(a, "--json") == 0) {
             json = v;
         } else if (strcmp(a, "--map") == 0) {
@@ -110,6 +130,9 @@ int cmd_sweep(int argc, char **argv) {
         o.devices = devs;
         o.n_devices = ndev;
     }
+    const fasv_target *target = cli_target("sweep", planner);
+    if (!target) return FASV_EXIT_USAGE;
+    if (probe < 0) probe = fasv_target_is_plugin(target);
     /* Open outputs first: a bad path is a usage error before minutes of work. */
     FILE *jf = NULL, *mf = NULL;
     if (json && !(jf = fopen(json, "w"))) return cli_usage_error("sweep", "--json: cannot write '%s'", json);
@@ -118,7 +141,7 @@ int cmd_sweep(int argc, char **argv) {
         return cli_usage_error("sweep", "--map: cannot write '%s'", map);
     }
     fasv_sweep_result r;
-    int rc = fasv_sweep_run(fasv_builtin_target(), &o, &r);
+    int rc = fasv_sweep_run(target, &o, &r);
     if (rc < 0) {
         fprintf(stderr, "fasv sweep: internal error: %s\n", r.error);
         fasv_sweep_free(&r);
@@ -127,14 +150,23 @@ int cmd_sweep(int argc, char **argv) {
         return FASV_EXIT_USAGE;
     }
     fasv_sweep_print(stdout, &r, (int)(limit > 1000000 ? 1000000 : limit));
+    fasv_probe_result pr;
+    int prc = 0;
+    if (probe) {
+        prc = fasv_probe_run(target, &o, &pr);
+        fasv_probe_print(stdout, &pr, (int)(limit > 1000000 ? 1000000 : limit));
+        if (prc < 0) fprintf(stderr, "fasv sweep: out of memory while probing\n");
+    }
     if (jf) {
-        fasv_sweep_write_json(jf, &r);
+        fasv_sweep_write_json_probe(jf, &r, probe ? &pr : NULL);
         fclose(jf);
     }
+    if (probe) fasv_probe_free(&pr);
     if (mf) {
         fasv_sweep_write_map(mf, &r);
         fclose(mf);
     }
     fasv_sweep_free(&r);
-    return rc ? FASV_EXIT_FINDING : FASV_EXIT_OK;
+    if (prc < 0) return FASV_EXIT_USAGE;
+    return rc || prc ? FASV_EXIT_FINDING : FASV_EXIT_OK;
 }

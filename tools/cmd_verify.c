@@ -4,8 +4,8 @@
  *   report.json   the same for machines
  *   routes.*      the route map, written by the sweep phase
  *   findings/     KIND-HASH.case (as found) and KIND-HASH.reduced.case
- * A phase is one function: later issues add scenarios and GPU phases by
- * adding one entry to k_phases. Findings from every phase go through
+ * A phase is one function: the GPU issue adds its phase by adding one entry
+ * to k_phases (the scenarios phase is one). Findings from every phase go through
  * verify_add_finding, so reduction and the report need no change.
  */
 #include <getopt.h>
@@ -21,6 +21,8 @@
 #include "fz_run.h"
 #include "fz_target.h"
 #include "kernels/sweep.h"
+#include "fasv/scenario.h"
+#include <sys/stat.h>
 
 static const char *k_help =
     "usage: fasv verify [--time S] [--out DIR] [--planner LIB] [--jobs N] [--seed N] [--json]\n"
@@ -59,6 +61,7 @@ typedef struct vfinding {
     char also[64];     /* other phases that found it too */
     fasv_case found;
     char found_path[1024], reduced_path[1024];
+    char scenario_path[1024]; /* scenarios phase: the (reduced) scenario that reaches the node */
     char original_size[160], reduced_size[160];
     int reduced_ok;
 } vfinding;
@@ -89,21 +92,22 @@ static void stat_add(phase_report *r, const char *name, int64_t v) {
     }
 }
 
-/* Every phase reports its findings here (deduplicated by signature). */
-static void verify_add_finding(verify_ctx *x, const char *signature, fasv_prop kind, const char *device,
-                               const char *detail, const fasv_case *c) {
+/* Every phase reports its findings here (deduplicated by signature). Returns
+ * the new entry, or NULL for a signature already reported. */
+static vfinding *verify_add_finding(verify_ctx *x, const char *signature, fasv_prop kind, const char *device,
+                                    const char *detail, const fasv_case *c) {
     for (int i = 0; i < x->nf; i++)
         if (strcmp(x->f[i].signature, signature) == 0) {
             vfinding *v = &x->f[i];
             if (!strstr(v->also, x->phase) && strcmp(v->phase, x->phase) != 0)
                 snprintf(v->also + strlen(v->also), sizeof v->also - strlen(v->also), "%s%s", v->also[0] ? "," : "",
                          x->phase);
-            return;
+            return NULL;
         }
     if (x->nf == x->capf) {
         int cap = x->capf ? 2 * x->capf : 16;
         vfinding *nf = realloc(x->f, (size_t)cap * sizeof *nf);
-        if (!nf) return;
+        if (!nf) return NULL;
         x->f = nf;
         x->capf = cap;
     }
@@ -115,6 +119,7 @@ static void verify_add_finding(verify_ctx *x, const char *signature, fasv_prop k
     snprintf(v->detail, sizeof v->detail, "%s", detail);
     v->phase = x->phase;
     v->found = *c;
+    return v;
 }
 
 /* ---- phases ---------------------------------------------------------------- */
@@ -211,6 +216,114 @@ static int phase_fuzz(verify_ctx *x, phase_report *r) {
     return 0;
 }
 
+/* KIND-HASH.scenario: the name of the finding's case file (reduce_all), ending in .scenario. */
+static void scenario_file_name(const char *signature, fasv_prop kind, char *out, size_t len) {
+    fasv_finding_file_name(signature, kind, out, len);
+    char *dot = strstr(out, ".case");
+    if (dot) snprintf(dot, len - (size_t)(dot - out), ".scenario");
+}
+
+/* Serving lifecycles (fasv_scenario): the scenarios of corpus/scenarios (when
+ * that folder is here) on every modeled device, then random scenarios, for
+ * at most a fifth of the budget. A lifecycle finding's node does not show the
+ * finding alone (it routes, or is a plain NONE): its reproducer is the
+ * scenario, reduced to a short event sequence and written next to the case. */
+static void scenario_finding(verify_ctx *x, const fasv_scn_finding *f, const fasv_scenario *s,
+                             const fasv_scn_opts *so, double deadline) {
+    vfinding *v = verify_add_finding(x, f->f.signature, f->f.kind, f->at.device->name, f->f.detail, &f->node);
+    if (!v) return;
+    char dir[1100], name[128], err[512];
+    snprintf(dir, sizeof dir, "%s/findings", x->out_dir);
+    if (cli_mkdirs(dir) != 0) return;
+    fasv_scenario red;
+    int runs = 0, reduced = now_s() < deadline && fasv_scenario_reduce(s, so, f->f.signature, &red, &runs) == 0;
+    scenario_file_name(f->f.signature, f->f.kind, name, sizeof name);
+    cli_path(v->scenario_path, sizeof v->scenario_path, dir, name);
+    if (fasv_scenario_save(reduced ? &red : s, v->scenario_path, err, sizeof err)) v->scenario_path[0] = 0;
+    if (reduced) fasv_scenario_free(&red);
+}
+
+static int phase_scenarios(verify_ctx *x, phase_report *r) {
+    double t0 = now_s(), left = x->budget - (t0 - x->t0);
+    double share = fmin(0.2 * x->budget, left - fmax(1.0, 0.05 * x->budget));
+    if (share < 0.5) {
+        r->status = "skipped";
+        snprintf(r->summary, sizeof r->summary, "not run: no time left in the budget");
+        return 0;
+    }
+    double deadline = t0 + share;
+    int64_t replays = 0, errors = 0;
+    int before = x->nf, n_dev;
+    const fasv_device *devs = fasv_devices(&n_dev);
+    cli_files files = {0};
+    struct stat sb;
+    if (stat("corpus/scenarios", &sb) == 0 && S_ISDIR(sb.st_mode)) cli_collect("verify", "corpus/scenarios", ".scenario", &files);
+    for (int i = 0; i < files.n && now_s() < deadline && !*x->stop; i++) {
+        fasv_scenario s;
+        char err[512];
+        if (fasv_scenario_load(files.path[i], &s, err, sizeof err)) {
+            fprintf(stderr, "fasv verify: %s\n", err);
+            errors++;
+            continue;
+        }
+        for (int d = 0; d < n_dev && now_s() < deadline; d++) {
+            fasv_scn_opts so;
+            memset(&so, 0, sizeof so);
+            so.target = x->target;
+            so.expand.device_override = &devs[d];
+            fasv_scn_report rep;
+            int rc = fasv_scenario_run(&s, &so, &rep);
+            replays++;
+            if (rc == 2) errors++;
+            for (int k = 0; k < rep.n_findings; k++) scenario_finding(x, &rep.findings[k], &s, &so, deadline);
+            fasv_scn_report_free(&rep);
+        }
+        fasv_scenario_free(&s);
+    }
+    cli_files_free(&files);
+    fasv_scn_fuzz_result res;
+    memset(&res, 0, sizeof res);
+    double t = deadline - now_s();
+    if (t > 0.2 && !*x->stop) {
+        fasv_scn_fuzz_opts o;
+        memset(&o, 0, sizeof o);
+        o.target = x->target;
+        o.max_time = t;
+        o.seed = x->seed;
+        o.reduce = true;
+        o.stop = x->stop;
+        char err[512];
+        if (fasv_scenario_fuzz(&o, &res, err, sizeof err) == 0) {
+            for (int k = 0; k < res.n_found; k++) {
+                const fasv_scn_fuzz_find *ff = &res.found[k];
+                vfinding *v = verify_add_finding(x, ff->finding.f.signature, ff->finding.f.kind,
+                                                 ff->finding.at.device->name, ff->finding.f.detail, &ff->finding.node);
+                if (!v) continue;
+                char dir[1100], name[128];
+                snprintf(dir, sizeof dir, "%s/findings", x->out_dir);
+                scenario_file_name(ff->finding.f.signature, ff->finding.f.kind, name, sizeof name);
+                cli_path(v->scenario_path, sizeof v->scenario_path, dir, name);
+                if (cli_mkdirs(dir) != 0 ||
+                    fasv_scenario_save(ff->reduced_ok ? &ff->reduced : &ff->found, v->scenario_path, err, sizeof err))
+                    v->scenario_path[0] = 0;
+            }
+            errors += res.errors;
+        }
+    }
+    int found = x->nf - before;
+    r->status = errors ? "error" : found ? "findings" : "ok";
+    snprintf(r->summary, sizeof r->summary,
+             "%lld corpus replays (scenario x device), %lld random scenarios (%lld graphs) in %.1f s, %d findings%s",
+             (long long)replays, (long long)res.runs, (long long)res.graphs, now_s() - t0, found,
+             errors ? ", some scenarios could not be run" : "");
+    stat_add(r, "corpus_replays", replays);
+    stat_add(r, "random_scenarios", res.runs);
+    stat_add(r, "findings", found);
+    stat_add(r, "errors", errors);
+    fasv_scn_fuzz_result_free(&res);
+    return errors ? -1 : 0;
+}
+
 typedef struct verify_phase {
     const char *name;
     const char *what;
@@ -219,9 +332,9 @@ typedef struct verify_phase {
 
 static const verify_phase k_phases[] = {
     {"sweep", "the grid of the shape space on every device; writes the route map", phase_sweep},
+    {"scenarios", "serving lifecycles: corpus/scenarios on every device, random scenarios", phase_scenarios},
     {"fuzz", "structure-aware fuzzing for the rest of the budget", phase_fuzz},
-    /* INTEGRATION POINTS: {"scenarios", ...} (lifecycle issue) and
-     * {"gpu", ...} (GPU issue), one function each. */
+    /* INTEGRATION POINT: {"gpu", ...} (GPU issue), one function. */
 };
 #define N_PHASES ((int)(sizeof k_phases / sizeof k_phases[0]))
 
@@ -293,6 +406,7 @@ static void write_json(FILE *out, verify_ctx *x, phase_report *pr, double second
         fasv_json_kstr(&j, "detail", v->detail);
         fasv_json_kstr(&j, "case", v->found_path);
         fasv_json_kstr(&j, "reduced", v->reduced_ok ? v->reduced_path : "");
+        fasv_json_kstr(&j, "scenario", v->scenario_path);
         fasv_json_kstr(&j, "original_size", v->original_size);
         fasv_json_kstr(&j, "reduced_size", v->reduced_size);
         fasv_json_end(&j);
@@ -320,8 +434,11 @@ static void write_summary(FILE *f, verify_ctx *x, phase_report *pr, double secon
         if (v->reduced_ok)
             fprintf(f, "   reduced: %s\n           %s\n   replay:  fasv replay %s\n", v->reduced_path, v->reduced_size,
                     v->reduced_path);
-        else
+        else if (!v->scenario_path[0])
             fprintf(f, "   reduced: (reduction did not keep the signature)\n");
+        if (v->scenario_path[0])
+            fprintf(f, "   scenario: %s\n   replay:  fasv scenario --lenient --planner %s %s\n", v->scenario_path,
+                    x->target->name, v->scenario_path);
     }
 }
 

@@ -2,6 +2,8 @@
  * See fz_target.h. */
 #include "fz_target.h"
 
+#include "fasv/plugin.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,10 +37,8 @@ const fasv_target *fasv_target_resolve(const char *spec, char *err, size_t errle
         if (!t) snprintf(err, errlen, "unknown test target '%s' (see 'fasv fuzz --help')", spec);
         return t;
     }
-    /* INTEGRATION POINT (plugin issue): load the planner library named by
-     * spec through the ABI of fasv/planner.h and adapt it to fasv_target. */
-    snprintf(err, errlen, "plugins are not supported yet: cannot load planner '%s' (use builtin or test:NAME)", spec);
-    return NULL;
+    /* a plugin library (ABI: fasv/planner.h) */
+    return fasv_plugin_load(spec, err, errlen);
 }
 
 int fasv_check_devices(const fasv_target *t, const fasv_node *n, const fasv_device *only, fasv_finding *f) {

@@ -2,8 +2,8 @@
  * per-device check loop they share.
  *
  * Owns: fasv_target_resolve, the ONE place a target spec becomes a target
- * ("builtin", "test:NAME", or a plugin path — plugins are a later issue and
- * are refused here with a clear message until then); the test-only targets
+ * ("builtin", "test:NAME", or the path of a planner plugin, loaded by
+ * fasv_plugin_load); the test-only targets
  * with planted holes that the tests and `fasv fuzz` self-checks use; and the
  * loop that checks a node on every device a target plans for.
  * Must not know: how any real planner decides; engines.

@@ -20,6 +20,9 @@
 #include <string.h>
 
 #include "fz_target.h"
+#ifdef FASV_HAVE_SCENARIO
+#include "fasv/scenario.h"
+#endif
 
 typedef struct tt_cfg {
     int hole_d256, forget_align, nondet;
@@ -139,10 +142,22 @@ static const struct {
 const fasv_target *fasv_test_target(const char *name) {
     for (size_t i = 0; i < sizeof k_tests / sizeof k_tests[0]; i++)
         if (strcmp(name, k_tests[i].name) == 0) return k_tests[i].t;
+#ifdef FASV_HAVE_SCENARIO
+    /* the lifecycle fixtures of fasv_scenario (scenario/testtargets.c) */
+    return fasv_scenario_test_target(name);
+#else
     return NULL;
+#endif
 }
 
 void fasv_test_targets_print(FILE *f) {
     for (size_t i = 0; i < sizeof k_tests / sizeof k_tests[0]; i++)
         fprintf(f, "  test:%-16s %s\n", k_tests[i].name, k_tests[i].what);
+#ifdef FASV_HAVE_SCENARIO
+    fprintf(f, "  test:%-16s %s\n", "lifecycle-clean", "lifecycle fixture: no holes, scratch within what reserve asked");
+    fprintf(f, "  test:%-16s %s\n", "lifecycle-hole-d256",
+            "lifecycle fixture: AMD, D=256, n_q > 1, n_kv % 256 != 0 (never in reserve graphs)");
+    fprintf(f, "  test:%-16s %s\n", "lifecycle-scratch",
+            "lifecycle fixture: split-KV scratch grows with n_q (up to 16) past token generation's");
+#endif
 }
