@@ -26,13 +26,19 @@ echo "== fuzz: libFuzzer + ASan/UBSan (preset fuzz)"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$JOBS"
 ctest --preset fuzz -j "$JOBS" -R 'fuzz|regress|replay'
+seeds_of() { # the seed folder of a harness
+    case "$1" in fuzz_scenario) echo corpus/scenarios ;; *) echo "corpus/$1" ;; esac
+}
+dict_of() { # its dictionary
+    if [ -f "fuzz/$1.dict" ]; then echo "fuzz/$1.dict"; else echo fuzz/fasv.dict; fi
+}
 for h in $(cat build/fuzz/fuzz/harnesses.txt); do
     mkdir -p "$T/lf-$h"
-    cp corpus/"$h"/* "$T/lf-$h"/
+    cp "$(seeds_of "$h")"/* "$T/lf-$h"/
     max_len=$(sed -n 's/^max_len *= *//p' "fuzz/$h.options")
     runs=$RUNS; [ "$h" = fuzz_oracle ] && runs=$((RUNS / 20))
     echo "-- $h: $runs runs"
-    (cd "$T" && "$OLDPWD/build/fuzz/fuzz/$h" -runs="$runs" -seed=1 -max_len="$max_len" -dict="$OLDPWD/fuzz/fasv.dict" \
+    (cd "$T" && "$OLDPWD/build/fuzz/fuzz/$h" -runs="$runs" -seed=1 -max_len="$max_len" -dict="$OLDPWD/$(dict_of "$h")" \
         -print_final_stats=1 "lf-$h" >"$h.log" 2>&1) || { tail -60 "$T/$h.log"; exit 1; }
     grep -E 'stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' "$T/$h.log"
 done
@@ -49,14 +55,15 @@ if [ "${SKIP_AFL:-0}" != 1 ]; then
     export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1
     for h in $(cat build/afl/fuzz/harnesses.txt); do
         echo "-- $h: seeds through the persistent driver"
-        for f in corpus/"$h"/*; do "build/afl/fuzz/${h}_afl" "$f" || { echo "$h crashed on $f"; exit 1; }; done
+        for f in "$(seeds_of "$h")"/*; do "build/afl/fuzz/${h}_afl" "$f" || { echo "$h crashed on $f"; exit 1; }; done
         execs=$AFL_EXECS tiny=0; [ "$h" = fuzz_oracle ] && execs=$((AFL_EXECS / 20)) tiny=1
         # the structure-aware mutator serves the harnesses that decode nodes,
-        # not the parser's (fuzz_case wants text, not records)
-        mutator="$PWD/build/default/fuzz/libfasv_afl_mutator.so"; [ "$h" = fuzz_case ] && mutator=
+        # not the parsers' (fuzz_case and fuzz_scenario want text, not node records)
+        mutator="$PWD/build/default/fuzz/libfasv_afl_mutator.so"
+        case "$h" in fuzz_case | fuzz_scenario) mutator= ;; esac
         echo "-- $h: afl-fuzz -E $execs with CmpLog${mutator:+ and the custom mutator}"
         env FASV_MUTATOR_TINY=$tiny ${mutator:+AFL_CUSTOM_MUTATOR_LIBRARY=$mutator} \
-            afl-fuzz -s 1 -i "corpus/$h" -o "$T/afl-$h" -E "$execs" -x fuzz/fasv.dict \
+            afl-fuzz -s 1 -i "$(seeds_of "$h")" -o "$T/afl-$h" -E "$execs" -x "$(dict_of "$h")" \
             -c "build/afl/fuzz/${h}_cmplog" -- "build/afl/fuzz/${h}_afl" >"$T/afl-$h.log" 2>&1 ||
             { tail -30 "$T/afl-$h.log"; exit 1; }
         grep -E '^(execs_done|execs_per_sec|corpus_count|saved_crashes) ' "$T/afl-$h/default/fuzzer_stats"
