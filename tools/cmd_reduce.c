@@ -25,7 +25,7 @@ static const char *k_help =
     "CASE is a case file or a raw fuzzer input (a libFuzzer/AFL++ crash file).\n"
     "  --device NAME  reduce the violation on this device (default: the case's\n"
     "                 device line, else the first device that fails)\n"
-    "  --planner LIB  target: builtin (default), test:NAME, or a plugin (not yet)\n"
+    "  --planner LIB  target: builtin (default), test:NAME, or a plugin library\n"
     "  --oracle       reduce an oracle finding instead (a fuzz_oracle crash): keep\n"
     "                 the same metamorphic relation broken\n"
     "  --out FILE     write the reduced case to FILE (default: standard output)\n"

@@ -19,7 +19,7 @@ static const char *k_help =
     "device (or --device) and checked for totality, contract, determinism and\n"
     "well-formed routes.\n"
     "\n"
-    "  --planner LIB  target: builtin (default), test:NAME, or a plugin (not yet)\n"
+    "  --planner LIB  target: builtin (default), test:NAME, or a plugin library\n"
     "  --ledger FILE  known failures (TARGET CASE SIGNATURE REFERENCE REASON...):\n"
     "                 a listed finding is a known failure; a listed finding that\n"
     "                 no longer happens is an UNEXPECTED PASS and fails the run\n"
