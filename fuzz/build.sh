@@ -27,10 +27,10 @@ harnesses=$(cat "$BUILD/fuzz/harnesses.txt")
 # shellcheck disable=SC2086
 cmake --build "$BUILD" --target $harnesses -j"$(nproc 2>/dev/null || echo 2)"
 
-zip_dir() { # zip_dir ZIP DIR... (flat; zip, else python3's zipfile)
+zip_dir() { # zip_dir ZIP DIR... (every file below, stored flat; zip, else python3's zipfile)
     zipf=$1; shift
     rm -f "$zipf"
-    files=$(find "$@" -maxdepth 1 -type f -name '*' 2>/dev/null | sort)
+    files=$(find "$@" -type f 2>/dev/null | sort)
     [ -n "$files" ] || return 0
     if command -v zip >/dev/null; then
         # shellcheck disable=SC2086

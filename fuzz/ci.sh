@@ -34,7 +34,7 @@ dict_of() { # its dictionary
 }
 for h in $(cat build/fuzz/fuzz/harnesses.txt); do
     mkdir -p "$T/lf-$h"
-    cp "$(seeds_of "$h")"/* "$T/lf-$h"/
+    cp -r "$(seeds_of "$h")"/. "$T/lf-$h"/
     max_len=$(sed -n 's/^max_len *= *//p' "fuzz/$h.options")
     runs=$RUNS; [ "$h" = fuzz_oracle ] && runs=$((RUNS / 20))
     echo "-- $h: $runs runs"
@@ -55,7 +55,9 @@ if [ "${SKIP_AFL:-0}" != 1 ]; then
     export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1
     for h in $(cat build/afl/fuzz/harnesses.txt); do
         echo "-- $h: seeds through the persistent driver"
-        for f in "$(seeds_of "$h")"/*; do "build/afl/fuzz/${h}_afl" "$f" || { echo "$h crashed on $f"; exit 1; }; done
+        for f in $(find "$(seeds_of "$h")" -type f | sort); do
+            "build/afl/fuzz/${h}_afl" "$f" || { echo "$h crashed on $f"; exit 1; }
+        done
         execs=$AFL_EXECS tiny=0; [ "$h" = fuzz_oracle ] && execs=$((AFL_EXECS / 20)) tiny=1
         # the structure-aware mutator serves the harnesses that decode nodes,
         # not the parsers' (fuzz_case and fuzz_scenario want text, not node records)
