@@ -9,9 +9,9 @@
 #      the CmpLog binary (and fasv's custom mutator library for the harnesses
 #      that decode nodes); no crash allowed.
 #   3. fuzz/ci-ossfuzz.sh: the OSS-Fuzz build contract, run as OSS-Fuzz would.
-# Environment: JOBS (default 2), RUNS (default 20000; fuzz_oracle, which runs
-# the oracle several times per input, gets RUNS/20), AFL_EXECS (default 20000;
-# fuzz_oracle AFL_EXECS/20), SKIP_AFL=1 / SKIP_OSSFUZZ=1 to leave a part out.
+# Environment: JOBS (default 2), RUNS (default 20000; fuzz_oracle and
+# fuzz_scenario, a hundred times slower per input, get RUNS/20), AFL_EXECS
+# (default 20000; the same /20), SKIP_AFL=1 / SKIP_OSSFUZZ=1 to leave a part out.
 set -eu
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-2}
@@ -36,7 +36,8 @@ for h in $(cat build/fuzz/fuzz/harnesses.txt); do
     mkdir -p "$T/lf-$h"
     cp -r "$(seeds_of "$h")"/. "$T/lf-$h"/
     max_len=$(sed -n 's/^max_len *= *//p' "fuzz/$h.options")
-    runs=$RUNS; [ "$h" = fuzz_oracle ] && runs=$((RUNS / 20))
+    runs=$RUNS
+    case "$h" in fuzz_oracle | fuzz_scenario) runs=$((RUNS / 20)) ;; esac
     echo "-- $h: $runs runs"
     (cd "$T" && "$OLDPWD/build/fuzz/fuzz/$h" -runs="$runs" -seed=1 -max_len="$max_len" -dict="$OLDPWD/$(dict_of "$h")" \
         -print_final_stats=1 "lf-$h" >"$h.log" 2>&1) || { tail -60 "$T/$h.log"; exit 1; }
@@ -58,7 +59,8 @@ if [ "${SKIP_AFL:-0}" != 1 ]; then
         for f in $(find "$(seeds_of "$h")" -type f | sort); do
             "build/afl/fuzz/${h}_afl" "$f" || { echo "$h crashed on $f"; exit 1; }
         done
-        execs=$AFL_EXECS tiny=0; [ "$h" = fuzz_oracle ] && execs=$((AFL_EXECS / 20)) tiny=1
+        execs=$AFL_EXECS tiny=0
+        case "$h" in fuzz_oracle) execs=$((AFL_EXECS / 20)) tiny=1 ;; fuzz_scenario) execs=$((AFL_EXECS / 20)) ;; esac
         # the structure-aware mutator serves the harnesses that decode nodes,
         # not the parsers' (fuzz_case and fuzz_scenario want text, not node records)
         mutator="$PWD/build/default/fuzz/libfasv_afl_mutator.so"
