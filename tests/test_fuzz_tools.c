@@ -241,7 +241,9 @@ static void test_replay_ledger(void) {
 static void test_verify(void) {
     char rep[512];
     path(rep, sizeof rep, "rep", NULL);
-    char *argv[] = {(char *)g_fasv, "verify", "--planner", "test:hole-d256", "--time", "3", "--out", rep,
+    /* 8 s: under ASan and coverage instrumentation the sweep and the
+     * scenarios phase take about 2 s before fuzzing starts */
+    char *argv[] = {(char *)g_fasv, "verify", "--planner", "test:hole-d256", "--time", "8", "--out", rep,
                     "--sweep-types", "f16", NULL};
     CHECK(exit_code(run(argv)) == 1);
     /* the hole on the three RDNA families as totality (sweep, fuzz), and as
