@@ -44,6 +44,16 @@ for h in $(cat build/fuzz/fuzz/harnesses.txt); do
     grep -E 'stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' "$T/$h.log"
 done
 
+# afl-fuzz -E 4.04c leaves its CmpLog fork server stopped when it ends: end
+# the processes running exactly this build's binary (by executable, not name)
+reap() {
+    exe=$(readlink -f "$1")
+    for p in /proc/[0-9]*; do
+        [ "$(readlink "$p/exe" 2>/dev/null)" = "$exe" ] && kill -9 "${p#/proc/}" 2>/dev/null
+    done
+    return 0
+}
+
 if [ "${SKIP_AFL:-0}" != 1 ]; then
     echo "== fuzz: AFL++ persistent mode and CmpLog (preset afl)"
     cmake --preset afl >/dev/null
@@ -66,10 +76,13 @@ if [ "${SKIP_AFL:-0}" != 1 ]; then
         mutator="$PWD/build/default/fuzz/libfasv_afl_mutator.so"
         case "$h" in fuzz_case | fuzz_scenario) mutator= ;; esac
         echo "-- $h: afl-fuzz -E $execs with CmpLog${mutator:+ and the custom mutator}"
+        rc=0
         env FASV_MUTATOR_TINY=$tiny ${mutator:+AFL_CUSTOM_MUTATOR_LIBRARY=$mutator} \
             afl-fuzz -s 1 -i "$(seeds_of "$h")" -o "$T/afl-$h" -E "$execs" -x "$(dict_of "$h")" \
-            -c "build/afl/fuzz/${h}_cmplog" -- "build/afl/fuzz/${h}_afl" >"$T/afl-$h.log" 2>&1 ||
-            { tail -30 "$T/afl-$h.log"; exit 1; }
+            -c "build/afl/fuzz/${h}_cmplog" -- "build/afl/fuzz/${h}_afl" >"$T/afl-$h.log" 2>&1 || rc=$?
+        reap "build/afl/fuzz/${h}_cmplog"
+        reap "build/afl/fuzz/${h}_afl"
+        [ "$rc" = 0 ] || { tail -30 "$T/afl-$h.log"; exit 1; }
         grep -E '^(execs_done|execs_per_sec|corpus_count|saved_crashes) ' "$T/afl-$h/default/fuzzer_stats"
         crashes=$(sed -n 's/^saved_crashes *: *//p' "$T/afl-$h/default/fuzzer_stats")
         if [ "$crashes" != 0 ]; then
