@@ -9,8 +9,9 @@
 #   OUT                 where harnesses and their files go
 #   WORK (optional)     scratch space for the build tree
 # For every harness the build lists (fuzz/harnesses.txt in the build tree)
-# it writes $OUT/<h>, $OUT/<h>.dict, $OUT/<h>.options and
-# $OUT/<h>_seed_corpus.zip (corpus/<h>/, plus the regression cases).
+# it writes $OUT/<h>, $OUT/<h>.dict (fuzz/<h>.dict, else fuzz/fasv.dict),
+# $OUT/<h>.options and $OUT/<h>_seed_corpus.zip (corpus/<h>/ or, for
+# fuzz_scenario, corpus/scenarios/; plus the regression cases).
 # fuzz/ci-ossfuzz.sh runs it the way OSS-Fuzz would; .clusterfuzzlite/
 # calls it from the ClusterFuzzLite image.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,10 +27,10 @@ harnesses=$(cat "$BUILD/fuzz/harnesses.txt")
 # shellcheck disable=SC2086
 cmake --build "$BUILD" --target $harnesses -j"$(nproc 2>/dev/null || echo 2)"
 
-zip_dir() { # zip_dir ZIP DIR... (flat; zip, else python3's zipfile)
+zip_dir() { # zip_dir ZIP DIR... (every file below, stored flat; zip, else python3's zipfile)
     zipf=$1; shift
     rm -f "$zipf"
-    files=$(find "$@" -maxdepth 1 -type f -name '*' 2>/dev/null | sort)
+    files=$(find "$@" -type f 2>/dev/null | sort)
     [ -n "$files" ] || return 0
     if command -v zip >/dev/null; then
         # shellcheck disable=SC2086
@@ -44,9 +45,12 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
 
 for h in $harnesses; do
     cp "$BUILD/fuzz/$h" "$OUT/$h"
-    cp "$ROOT/fuzz/fasv.dict" "$OUT/$h.dict"
+    dict="$ROOT/fuzz/$h.dict"; [ -f "$dict" ] || dict="$ROOT/fuzz/fasv.dict"
+    cp "$dict" "$OUT/$h.dict"
     cp "$ROOT/fuzz/$h.options" "$OUT/$h.options"
-    seeds=("$ROOT/corpus/$h")
+    # seeds: corpus/<h>/ (fuzz_scenario: the scenario corpus), plus the
+    # regression cases for the harnesses that read cases
+    case "$h" in fuzz_scenario) seeds=("$ROOT/corpus/scenarios") ;; *) seeds=("$ROOT/corpus/$h") ;; esac
     case "$h" in fuzz_route | fuzz_case) seeds+=("$ROOT/corpus/regress") ;; esac
     zip_dir "$OUT/${h}_seed_corpus.zip" "${seeds[@]}"
     echo "fuzz/build.sh: $OUT/$h (+ .dict .options _seed_corpus.zip)"

@@ -93,6 +93,44 @@ static void test_contract_keeps_misalignment(void) {
     CHECK(fasv_nkv(n) == 1 && fasv_nhead(n) == 1);
 }
 
+/* A determinism bug is one bucket per architecture family whatever shape
+ * shows it (before, test:nondet filled thousands: one per head size, type
+ * pair and first-plan instance), and reduction keeps what triggers it. */
+static void test_determinism_bucket(void) {
+    char err[256];
+    const fasv_target *t = fasv_target_resolve("test:nondet", err, sizeof err);
+    CHECK(t != NULL);
+    if (!t) return;
+    const fasv_device *d = fasv_device_find("sm_80");
+    char first[FASV_SIG_LEN] = "";
+    static const int64_t heads[] = {64, 128, 256, 576};
+    static const fasv_type types[] = {FASV_TYPE_F16, FASV_TYPE_Q8_0, FASV_TYPE_F32, FASV_TYPE_BF16};
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 3; k++) { /* three checks: the alternation starts on either instance */
+            fasv_build b;
+            fasv_build_defaults(&b);
+            b.hsk = heads[i], b.hsv = heads[i] > 512 ? 512 : heads[i], b.nb = 64, b.kv = 300 + 7 * i;
+            b.type_k = b.type_v = types[i], b.softcap = 30;
+            fasv_case c;
+            CHECK(fasv_build_case(&b, &c, err, sizeof err) == 0);
+            fasv_finding f;
+            CHECK(fasv_check_route(t, d, &c.node, &f) == FASV_VIOLATION && f.kind == FASV_PROP_DETERMINISM);
+            if (!first[0]) snprintf(first, sizeof first, "%s", f.signature);
+            CHECKF(strcmp(f.signature, first) == 0, "%s vs %s", f.signature, first);
+        }
+    CHECKF(strcmp(first, "determinism/Ampere/*:*/d*/*/plans-differ-in-instance,key") == 0, "%s", first);
+
+    fasv_build b;
+    fasv_build_defaults(&b);
+    b.hsk = b.hsv = 128, b.nh = 4, b.gqa = 4, b.nb = 40, b.kv = 1000, b.softcap = 30, b.mask = true, b.sinks = true;
+    static fasv_case c;
+    static fasv_reduce_result r;
+    CHECK(fasv_build_case(&b, &c, err, sizeof err) == 0);
+    CHECK(fasv_reduce(t, &c, d, &r, err, sizeof err) == 0);
+    CHECK(strcmp(r.finding.signature, first) == 0);
+    CHECK(r.reduced.node.softcap > 0 && !r.reduced.node.has_mask && !r.reduced.node.has_sinks);
+}
+
 static void test_illegal_input(void) {
     char err[256];
     const fasv_target *t = fasv_target_resolve("test:clean", err, sizeof err);
@@ -107,6 +145,7 @@ static void test_illegal_input(void) {
 int main(void) {
     test_hole_reduction();
     test_contract_keeps_misalignment();
+    test_determinism_bucket();
     test_illegal_input();
     return check_report("test_fuzz_reduce");
 }

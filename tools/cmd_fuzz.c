@@ -24,7 +24,7 @@ static const char *k_help =
     "readable case file with its signature in a comment.\n"
     "\n"
     "  --planner LIB    target: builtin (default), test:NAME (below), or a plugin\n"
-    "                   library (not supported yet: exit 2)\n"
+    "                   library (fasv/planner.h ABI; exit 2 when it cannot be loaded)\n"
     "  --max-time S     stop after S seconds\n"
     "  --runs N         stop after N cases\n"
     "                   (neither: run until Ctrl-C; SIGINT/SIGTERM stop cleanly and\n"

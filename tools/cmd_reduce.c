@@ -11,8 +11,11 @@
 #include "fz_reduce.h"
 #include "fz_target.h"
 
+/* reduce_oracle.c: --oracle */
+int reduce_oracle(const char *path, const fasv_case *in, const char *out, int json);
+
 static const char *k_help =
-    "usage: fasv reduce CASE [--out FILE] [--device NAME] [--planner LIB] [--json]\n"
+    "usage: fasv reduce CASE [--out FILE] [--device NAME] [--planner LIB] [--oracle] [--json]\n"
     "\n"
     "Shrink a failing case while its signature stays the same: features off\n"
     "(sinks, softcap, ALiBi, mask, f32 precision), views made contiguous, then\n"
@@ -22,7 +25,9 @@ static const char *k_help =
     "CASE is a case file or a raw fuzzer input (a libFuzzer/AFL++ crash file).\n"
     "  --device NAME  reduce the violation on this device (default: the case's\n"
     "                 device line, else the first device that fails)\n"
-    "  --planner LIB  target: builtin (default), test:NAME, or a plugin (not yet)\n"
+    "  --planner LIB  target: builtin (default), test:NAME, or a plugin library\n"
+    "  --oracle       reduce an oracle finding instead (a fuzz_oracle crash): keep\n"
+    "                 the same metamorphic relation broken\n"
     "  --out FILE     write the reduced case to FILE (default: standard output)\n"
     "  --json         print a JSON summary with the reduced case text\n"
     "\n"
@@ -30,13 +35,15 @@ static const char *k_help =
     "Exit 1 when a violation was reduced, 0 when the case shows none, 2 on bad\n"
     "input or usage.\n";
 
-enum { O_OUT = 256, O_DEV, O_PLANNER, O_JSON, O_HELP };
-static const struct option k_opts[] = {{"out", 1, 0, O_OUT},   {"device", 1, 0, O_DEV}, {"planner", 1, 0, O_PLANNER},
-                                       {"json", 0, 0, O_JSON}, {"help", 0, 0, O_HELP},  {0, 0, 0, 0}};
+enum { O_OUT = 256, O_DEV, O_PLANNER, O_ORACLE, O_JSON, O_HELP };
+static const struct option k_opts[] = {{"out", 1, 0, O_OUT},       {"device", 1, 0, O_DEV},
+                                       {"planner", 1, 0, O_PLANNER}, {"oracle", 0, 0, O_ORACLE},
+                                       {"json", 0, 0, O_JSON},     {"help", 0, 0, O_HELP},
+                                       {0, 0, 0, 0}};
 
 int cmd_reduce(int argc, char **argv) {
     const char *out = NULL, *dev_name = NULL, *planner = NULL, *path = NULL;
-    int json = 0;
+    int json = 0, oracle = 0;
     optind = 0;
     opterr = 0;
     int c;
@@ -47,6 +54,7 @@ int cmd_reduce(int argc, char **argv) {
         case O_OUT: out = optarg; break;
         case O_DEV: dev_name = optarg; break;
         case O_PLANNER: planner = optarg; break;
+        case O_ORACLE: oracle = 1; break;
         case O_JSON: json = 1; break;
         case ':': return cli_usage_error("reduce", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("reduce", "unknown option '%s' (see --help)", argv[optind - 1]);
@@ -71,6 +79,16 @@ int cmd_reduce(int argc, char **argv) {
     int status = FASV_EXIT_USAGE;
     if (fasv_input_load(path, in, NULL, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
+        goto done;
+    }
+    if (oracle) {
+        char why[512];
+        if (fasv_node_check(&in->node, why, sizeof why) != FASV_LEGAL) {
+            fprintf(stderr, "%s: the case is not a legal node: %s\n", path, why);
+            goto done;
+        }
+        int orc = reduce_oracle(path, in, out, json);
+        status = orc < 0 ? FASV_EXIT_USAGE : orc ? FASV_EXIT_FINDING : FASV_EXIT_OK;
         goto done;
     }
     int rc = fasv_reduce(t, in, dev, r, err, sizeof err);

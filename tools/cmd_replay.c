@@ -19,11 +19,14 @@ static const char *k_help =
     "device (or --device) and checked for totality, contract, determinism and\n"
     "well-formed routes.\n"
     "\n"
-    "  --planner LIB  target: builtin (default), test:NAME, or a plugin (not yet)\n"
+    "  --planner LIB  target: builtin (default), test:NAME, or a plugin library\n"
     "  --ledger FILE  known failures (TARGET CASE SIGNATURE REFERENCE REASON...):\n"
     "                 a listed finding is a known failure; a listed finding that\n"
     "                 no longer happens is an UNEXPECTED PASS and fails the run\n"
     "  --device NAME  one device only\n"
+    "  --oracle       check the oracle's metamorphic relations on each case instead\n"
+    "                 of routes; a broken relation is the finding oracle/RELATION of\n"
+    "                 the target \"oracle\" (cases too large for the oracle are skipped)\n"
     "  --json         one JSON report on stdout\n"
     "\n"
     "GPU checks run where a GPU is present (not in this build: the GPU hook is\n"
@@ -47,20 +50,45 @@ static int same_arch(const char *sig, const fasv_device *d, const fasv_node *n) 
 }
 
 typedef struct tally {
-    int cases, clean, known, failed, unexpected, bad;
+    int cases, clean, known, failed, unexpected, bad, skipped;
 } tally;
 
-enum { O_PLANNER = 256, O_LEDGER, O_DEV, O_JSON, O_HELP };
+enum { O_PLANNER = 256, O_LEDGER, O_DEV, O_ORACLE, O_JSON, O_HELP };
 static const struct option k_opts[] = {{"planner", 1, 0, O_PLANNER}, {"ledger", 1, 0, O_LEDGER},
-                                       {"device", 1, 0, O_DEV},      {"json", 0, 0, O_JSON},
-                                       {"help", 0, 0, O_HELP},       {0, 0, 0, 0}};
+                                       {"device", 1, 0, O_DEV},      {"oracle", 0, 0, O_ORACLE},
+                                       {"json", 0, 0, O_JSON},       {"help", 0, 0, O_HELP},
+                                       {0, 0, 0, 0}};
 
-static void replay_one(const fasv_target *t, const char *path, fasv_ledger *led, const fasv_device *only,
-                       fasv_json *j, tally *ty) {
+/* Ledger entries for (target, case) that nothing reproduced: each is an
+ * unexpected pass (reported, and counted). */
+static int unexpected_passes(fasv_ledger *led, const char *target, const char *path, const fasv_device *only,
+                             const fasv_node *n, fasv_json *j) {
+    char real[4096];
+    int count = 0;
+    if (!led || !fasv_ledger_names(led, target, path) || !realpath(path, real)) return 0;
+    for (int i = 0; i < led->n; i++) {
+        fasv_ledger_entry *e = &led->e[i];
+        if (e->seen || strcmp(e->target, target) != 0 || strcmp(e->case_real, real) != 0) continue;
+        if (only && !same_arch(e->signature, only, n)) continue; /* another device's entry */
+        e->seen = 1;
+        count++;
+        if (j) {
+            fasv_json_obj(j);
+            fasv_json_kstr(j, "signature", e->signature);
+            fasv_json_kstr(j, "reference", e->reference);
+            fasv_json_kint(j, "ledger_line", e->line);
+            fasv_json_end(j);
+        } else {
+            printf("%s: UNEXPECTED PASS: ledger line %d expects %s [%s]; the bug looks fixed: retire the entry\n",
+                   path, e->line, e->signature, e->reference);
+        }
+    }
+    return count;
+}
+
+/* Load a case that must be a legal node; on failure report it and return -1. */
+static int load_legal(const char *path, fasv_case *c, fasv_json *j, tally *ty) {
     char err[640], why[512];
-    fasv_case *c = malloc(sizeof *c);
-    if (!c) return;
-    ty->cases++;
     int bad = 0;
     if (fasv_input_load(path, c, NULL, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
@@ -70,15 +98,81 @@ static void replay_one(const fasv_target *t, const char *path, fasv_ledger *led,
         fprintf(stderr, "%s\n", err);
         bad = 1;
     }
-    if (bad) {
-        ty->bad++;
-        if (j) {
+    if (!bad) return 0;
+    ty->bad++;
+    if (j) {
+        fasv_json_obj(j);
+        fasv_json_kstr(j, "path", path);
+        fasv_json_kstr(j, "verdict", "bad");
+        fasv_json_kstr(j, "error", err);
+        fasv_json_end(j);
+    }
+    return -1;
+}
+
+/* --oracle: the oracle's metamorphic relations instead of routes
+ * (oracle_check.c); a broken relation is the finding "oracle/RELATION" of the
+ * target "oracle". Cases too large for the oracle are skipped. */
+int replay_oracle_check(const fasv_case *c, char *sig, size_t siglen, char *why, size_t whylen);
+
+static void replay_one_oracle(const char *path, fasv_ledger *led, fasv_json *j, tally *ty) {
+    fasv_case *c = malloc(sizeof *c);
+    if (!c) return;
+    ty->cases++;
+    if (load_legal(path, c, j, ty) != 0) {
+        free(c);
+        return;
+    }
+    char sig[FASV_SIG_LEN], why[1024];
+    int rc = replay_oracle_check(c, sig, sizeof sig, why, sizeof why);
+    fasv_ledger_entry *e = rc == 1 && led ? fasv_ledger_match(led, "oracle", path, sig) : NULL;
+    if (j) {
+        fasv_json_obj(j);
+        fasv_json_kstr(j, "path", path);
+        fasv_json_key(j, "findings");
+        fasv_json_arr(j);
+        if (rc == 1) {
             fasv_json_obj(j);
-            fasv_json_kstr(j, "path", path);
-            fasv_json_kstr(j, "verdict", "bad");
-            fasv_json_kstr(j, "error", err);
+            fasv_json_kstr(j, "property", "oracle");
+            fasv_json_kstr(j, "signature", sig);
+            fasv_json_kstr(j, "detail", why);
+            fasv_json_kbool(j, "known", e != NULL);
+            if (e) fasv_json_kstr(j, "reference", e->reference);
             fasv_json_end(j);
         }
+        fasv_json_end(j);
+        fasv_json_key(j, "unexpected_passes");
+        fasv_json_arr(j);
+    } else if (rc == 1 && e) {
+        printf("%s: known failure: %s [%s] (ledger line %d)\n", path, sig, e->reference, e->line);
+    } else if (rc == 1) {
+        printf("%s: FAIL: %s\n  %s\n", path, sig, why);
+    } else if (rc < 0) {
+        printf("%s: skipped: %s\n", path, why);
+    }
+    int n_unexp = unexpected_passes(led, "oracle", path, NULL, &c->node, j);
+    if (!j && rc == 0 && !n_unexp) printf("%s: clean (every metamorphic relation holds)\n", path);
+    const char *verdict = rc == 1 && !e ? "fail" : n_unexp ? "unexpected-pass" : rc == 1 ? "known" : rc < 0 ? "skipped" : "clean";
+    if (j) {
+        fasv_json_end(j);
+        fasv_json_kstr(j, "verdict", verdict);
+        if (rc < 0) fasv_json_kstr(j, "skipped", why);
+        fasv_json_end(j);
+    }
+    if (rc == 1 && !e) ty->failed++;
+    else if (n_unexp) ty->unexpected++;
+    else if (rc == 1) ty->known++;
+    else if (rc < 0) ty->skipped++;
+    else ty->clean++;
+    free(c);
+}
+
+static void replay_one(const fasv_target *t, const char *path, fasv_ledger *led, const fasv_device *only,
+                       fasv_json *j, tally *ty) {
+    fasv_case *c = malloc(sizeof *c);
+    if (!c) return;
+    ty->cases++;
+    if (load_legal(path, c, j, ty) != 0) {
         free(c);
         return;
     }
@@ -129,29 +223,7 @@ static void replay_one(const fasv_target *t, const char *path, fasv_ledger *led,
         fasv_json_key(j, "unexpected_passes");
         fasv_json_arr(j);
     }
-    if (led && fasv_ledger_names(led, t->name, path)) {
-        /* entries for this case and target that no device reproduced */
-        char real[4096];
-        if (realpath(path, real))
-            for (int i = 0; i < led->n; i++) {
-                fasv_ledger_entry *e = &led->e[i];
-                if (e->seen || strcmp(e->target, t->name) != 0 || strcmp(e->case_real, real) != 0) continue;
-                if (only && !same_arch(e->signature, only, &c->node)) continue; /* another device's entry */
-                e->seen = 1;
-                n_unexp++;
-                if (j) {
-                    fasv_json_obj(j);
-                    fasv_json_kstr(j, "signature", e->signature);
-                    fasv_json_kstr(j, "reference", e->reference);
-                    fasv_json_kint(j, "ledger_line", e->line);
-                    fasv_json_end(j);
-                } else {
-                    printf("%s: UNEXPECTED PASS: ledger line %d expects %s [%s]; the bug looks fixed: retire the "
-                           "entry\n",
-                           path, e->line, e->signature, e->reference);
-                }
-            }
-    }
+    n_unexp = unexpected_passes(led, t->name, path, only, &c->node, j);
     const char *verdict = n_new ? "fail" : n_unexp ? "unexpected-pass" : n_known ? "known" : "clean";
     if (j) {
         fasv_json_end(j);
@@ -173,7 +245,7 @@ static void replay_one(const fasv_target *t, const char *path, fasv_ledger *led,
 
 int cmd_replay(int argc, char **argv) {
     const char *planner = NULL, *ledger_path = NULL, *dev_name = NULL;
-    int json = 0;
+    int json = 0, oracle = 0;
     optind = 0;
     opterr = 0;
     int c;
@@ -184,6 +256,7 @@ int cmd_replay(int argc, char **argv) {
         case O_PLANNER: planner = optarg; break;
         case O_LEDGER: ledger_path = optarg; break;
         case O_DEV: dev_name = optarg; break;
+        case O_ORACLE: oracle = 1; break;
         case O_JSON: json = 1; break;
         case ':': return cli_usage_error("replay", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("replay", "unknown option '%s' (see --help)", argv[optind - 1]);
@@ -210,12 +283,17 @@ int cmd_replay(int argc, char **argv) {
     if (json) {
         fasv_json_init(&j, stdout, 1);
         fasv_json_obj(&j);
-        fasv_json_kstr(&j, "target", t->name);
+        fasv_json_kstr(&j, "target", oracle ? "oracle" : t->name);
         if (ledger_path) fasv_json_kstr(&j, "ledger", ledger_path);
         fasv_json_key(&j, "cases");
         fasv_json_arr(&j);
     }
-    for (int i = 0; i < files.n; i++) replay_one(t, files.path[i], ledger_path ? &led : NULL, only, json ? &j : NULL, &ty);
+    for (int i = 0; i < files.n; i++) {
+        if (oracle)
+            replay_one_oracle(files.path[i], ledger_path ? &led : NULL, json ? &j : NULL, &ty);
+        else
+            replay_one(t, files.path[i], ledger_path ? &led : NULL, only, json ? &j : NULL, &ty);
+    }
     if (json) {
         fasv_json_end(&j);
         fasv_json_key(&j, "summary");
@@ -226,13 +304,18 @@ int cmd_replay(int argc, char **argv) {
         fasv_json_kint(&j, "failed", ty.failed);
         fasv_json_kint(&j, "unexpected_passes", ty.unexpected);
         fasv_json_kint(&j, "bad", ty.bad);
+        fasv_json_kint(&j, "skipped", ty.skipped);
         fasv_json_end(&j);
         fasv_json_end(&j);
         fasv_json_done(&j);
     } else {
         printf("fasv replay: target %s: %d cases: %d clean, %d known failures, %d failing, %d unexpected passes, "
-               "%d unreadable or illegal (gpu checks: %s)\n",
-               t->name, ty.cases, ty.clean, ty.known, ty.failed, ty.unexpected, ty.bad, replay_gpu_status());
+               "%d unreadable or illegal",
+               oracle ? "oracle" : t->name, ty.cases, ty.clean, ty.known, ty.failed, ty.unexpected, ty.bad);
+        if (oracle)
+            printf(", %d too large for the oracle\n", ty.skipped);
+        else
+            printf(" (gpu checks: %s)\n", replay_gpu_status());
     }
     if (files.n == 0 && status == FASV_EXIT_OK) {
         fprintf(stderr, "fasv replay: no case files found\n");

@@ -33,7 +33,7 @@ static const char *k_help =
     "\n"
     "  --time S       total time budget in seconds (default 60)\n"
     "  --out DIR      report folder (default fasv-report)\n"
-    "  --planner LIB  target: builtin (default), test:NAME, or a plugin (not yet)\n"
+    "  --planner LIB  target: builtin (default), test:NAME, or a plugin library\n"
     "  --jobs N       fuzzing threads (default 1)\n"
     "  --seed N       fuzzing seed (default 1)\n"
     "  --phases LIST  run only these phases, comma-separated (default: all)\n"

@@ -2,6 +2,7 @@
 #include "fz_reduce.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fz_edit.h"
@@ -24,20 +25,17 @@ void fasv_case_size_line(const fasv_case *c, char *out, size_t len) {
 }
 
 typedef struct ctx {
-    const fasv_target *t;
-    const fasv_device *dev;
-    const char *sig;
-    fasv_finding f;
+    fasv_reduce_pred pred; /* does a candidate show the same bug? */
+    void *pctx;
+    fasv_case cand;        /* the candidate as a whole case (seed and dist kept) */
     int tries;
 } ctx;
 
 static int same_bug(ctx *x, const fasv_node *n) {
     x->tries++;
     if (fasv_node_check(n, NULL, 0) != FASV_LEGAL) return 0;
-    fasv_finding f;
-    if (fasv_check_route(x->t, x->dev, n, &f) != FASV_VIOLATION || strcmp(f.signature, x->sig) != 0) return 0;
-    x->f = f;
-    return 1;
+    x->cand.node = *n;
+    return x->pred(x->pctx, &x->cand) == 1;
 }
 
 /* Keep cand when it shows the same bug. */
@@ -185,6 +183,73 @@ static int try_dims(ctx *x, fasv_node *cur) {
     return steps;
 }
 
+/* The route predicate: the same signature on the same device. */
+typedef struct route_pred {
+    const fasv_target *t;
+    const fasv_device *dev;
+    char sig[FASV_SIG_LEN];
+    fasv_finding f; /* the last finding that matched */
+} route_pred;
+
+static int route_same(void *p, const fasv_case *c) {
+    route_pred *rp = (route_pred *)p;
+    fasv_finding f;
+    if (fasv_check_route(rp->t, rp->dev, &c->node, &f) != FASV_VIOLATION || strcmp(f.signature, rp->sig) != 0)
+        return 0;
+    rp->f = f;
+    return 1;
+}
+
+int fasv_reduce_generic(const fasv_case *in, fasv_reduce_pred pred, void *pctx, fasv_case *out, int *steps,
+                        int *tries) {
+    ctx *x = malloc(sizeof *x);
+    if (!x) return -1;
+    x->pred = pred;
+    x->pctx = pctx;
+    x->cand = *in;
+    x->tries = 0;
+    fasv_node cur = in->node;
+    int total = 0;
+    for (;;) {
+        int n = try_features(x, &cur);
+        n += try_layout(x, &cur);
+        n += try_dims(x, &cur);
+        total += n;
+        if (!n) break;
+    }
+    *out = *in;
+    out->node = cur;
+    if (steps) *steps = total;
+    if (tries) *tries = x->tries;
+    free(x);
+    return 0;
+}
+
+void fasv_reduce_annotate(fasv_case *r, const fasv_case *in) {
+    /* drop annotations of an earlier finding or reduction; keep the rest */
+    char old[FASV_COMMENTS_MAX];
+    snprintf(old, sizeof old, "%s", in->comments);
+    r->comments[0] = 0;
+    const char *p = old;
+    while (*p) {
+        const char *e = strchr(p, '\n');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        static const char *drop[] = {"# signature:", "# property:", "# detail:", "# reduced", "# original",
+                                     "# relation:"};
+        int keep = 1;
+        for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
+            if (strncmp(p, drop[i], strlen(drop[i])) == 0) keep = 0;
+        if (keep) {
+            size_t skip = l > 0 && p[0] == '#' ? 1 : 0;
+            if (l > skip && p[skip] == ' ') skip++;
+            char line[FASV_COMMENTS_MAX];
+            snprintf(line, sizeof line, "%.*s", (int)(l - skip), p + skip);
+            if (line[0]) fasv_case_add_comment(r, line);
+        }
+        p += l + (e ? 1 : 0);
+    }
+}
+
 int fasv_reduce(const fasv_target *t, const fasv_case *in, const fasv_device *dev, fasv_reduce_result *out, char *err,
                 size_t errlen) {
     char why[512];
@@ -210,45 +275,18 @@ int fasv_reduce(const fasv_target *t, const fasv_case *in, const fasv_device *de
     }
     if (!found) return 1;
 
-    ctx x = {t, f.device, NULL, f, 0};
-    char sig[FASV_SIG_LEN];
-    snprintf(sig, sizeof sig, "%s", f.signature);
-    x.sig = sig;
-    fasv_node cur = in->node;
-    for (;;) {
-        int steps = try_features(&x, &cur);
-        steps += try_layout(&x, &cur);
-        steps += try_dims(&x, &cur);
-        out->steps += steps;
-        if (!steps) break;
-    }
-    out->tries = x.tries;
-    out->finding = x.f;
-
+    route_pred rp;
+    rp.t = t;
+    rp.dev = f.device;
+    rp.f = f;
+    snprintf(rp.sig, sizeof rp.sig, "%s", f.signature);
     fasv_case *r = &out->reduced;
-    *r = *in;
-    r->node = cur;
-    r->seed = in->seed;
-    r->dist = in->dist;
-    /* drop annotations of an earlier finding or reduction; keep the rest */
-    r->comments[0] = 0;
-    const char *p = in->comments;
-    while (*p) {
-        const char *e = strchr(p, '\n');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        static const char *drop[] = {"# signature:", "# property:", "# detail:", "# reduced", "# original"};
-        int keep = 1;
-        for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
-            if (strncmp(p, drop[i], strlen(drop[i])) == 0) keep = 0;
-        if (keep) {
-            size_t skip = l > 0 && p[0] == '#' ? 1 : 0;
-            if (l > skip && p[skip] == ' ') skip++;
-            char line[FASV_COMMENTS_MAX];
-            snprintf(line, sizeof line, "%.*s", (int)(l - skip), p + skip);
-            if (line[0]) fasv_case_add_comment(r, line);
-        }
-        p += l + (e ? 1 : 0);
+    if (fasv_reduce_generic(in, route_same, &rp, r, &out->steps, &out->tries) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
+    out->finding = rp.f;
+    fasv_reduce_annotate(r, in);
     fasv_finding_case(t, &out->finding, r, r);
     fasv_case_size_line(in, out->original_size, sizeof out->original_size);
     fasv_case_size_line(r, out->reduced_size, sizeof out->reduced_size);

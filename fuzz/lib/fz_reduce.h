@@ -14,6 +14,7 @@
 #define FASV_FZ_REDUCE_H
 
 #include "fasv/props.h"
+#include "fz_shrink.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,12 +35,6 @@ typedef struct fasv_reduce_result {
  * with err for an illegal case or an unknown device line. */
 int fasv_reduce(const fasv_target *t, const fasv_case *in, const fasv_device *dev, fasv_reduce_result *out, char *err,
                 size_t errlen);
-
-/* "n_head=8 (kv 2) n_seq=1 (kv 1) n_q=11 n_kv=1806 Dk=256 Dv=256 mask sinks,
- * 12345 bytes" */
-void fasv_case_size_line(const fasv_case *c, char *out, size_t len);
-/* Bytes of every buffer the case owns. */
-int64_t fasv_case_bytes(const fasv_case *c);
 
 #ifdef __cplusplus
 }

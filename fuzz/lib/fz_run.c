@@ -138,12 +138,12 @@ typedef struct shared {
 
 static int should_stop(shared *S) { return atomic_load(&S->stop) || (S->o->stop && *S->o->stop); }
 
+/* (device, family, instance); the instance key names the instance only for
+ * targets that give no instance number. */
 static uint64_t class_key(int dev, const fasv_route *r) {
-    uint64_t h = fnv1a(FNV0, &dev, sizeof dev);
-    int fam = (int)r->family;
-    h = fnv1a(h, &fam, sizeof fam);
-    h = fnv1a(h, &r->instance, sizeof r->instance);
-    return fnv1a(h, r->key, strnlen(r->key, sizeof r->key));
+    uint64_t k = ((uint64_t)(unsigned)dev << 40) ^ ((uint64_t)(unsigned)r->family << 32) ^ (uint32_t)r->instance;
+    if (r->instance < 0) k = fnv1a(k * 0x100000001b3ull, r->key, strnlen(r->key, sizeof r->key));
+    return k;
 }
 
 /* Keep a case in the corpus (and on disk); caller holds the lock. */

@@ -58,7 +58,11 @@ fasv_verdict fasv_check_route(const fasv_target *t, const fasv_device *d, const 
  *   KIND/ARCH/FAMILY:INSTANCE/dDKxDV/TK,TV/REASON
  * REASON is the route's reason with every digit run replaced by '#', so one
  * hole hit at many n_kv values is one bucket. Devices of one architecture
- * family share buckets. */
+ * family share buckets. A determinism violation is bucketed by what is
+ * unstable, not by the shape it showed on:
+ *   determinism/ARCH/ *:* /d* / * /plans-differ-in-FIELD,FIELD...
+ * (without the spaces), FIELDs being the route fields whose two plans
+ * differed (family, instance, key, ncols1, ..., reason). */
 void fasv_signature(fasv_prop kind, const fasv_device *d, const fasv_node *n, const fasv_route *r,
                     const char *reason, char *out, size_t len);
 
