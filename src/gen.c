@@ -187,6 +187,73 @@ void fasv_cover_map(const fasv_node *n, fasv_tid owner, uint8_t *map, int64_t ma
     }
 }
 
+/* ---- aliasing views ------------------------------------------------------ */
+
+/* A view living in another tensor's buffer at another byte alignment (legal:
+ * a fuzzer builds such nodes) reads that tensor's bytes reinterpreted, and an
+ * f16 block scale or a float made of them can be NaN or Inf. The op then has
+ * no meaningful answer, and every kernel gives a different special value.
+ * Keep the promise that views read finite data: make every non-finite value
+ * that a view reads finite by clearing the top exponent bit of its encoding
+ * (the f16 scale and offset of a quantized block, or the float itself). Only
+ * -inf in masks and sinks is meant, and kept. A fix can change another view's
+ * bytes, so repeat until nothing changes (aliasing chains are short). */
+static int fix_nonfinite(uint8_t *p, fasv_type t, int64_t n, int allow_neg_inf) {
+    int fixed = 0;
+    switch (t) {
+    case FASV_TYPE_F32:
+        for (int64_t i = 0; i < n; i++) {
+            uint32_t u = fasv_rd32(p + 4 * i);
+            if ((u & 0x7F800000u) != 0x7F800000u || (allow_neg_inf && u == 0xFF800000u)) continue;
+            fasv_wr32(p + 4 * i, u & ~0x40000000u);
+            fixed++;
+        }
+        return fixed;
+    case FASV_TYPE_F16:
+    case FASV_TYPE_BF16: {
+        uint16_t expo = t == FASV_TYPE_F16 ? 0x7C00u : 0x7F80u, ninf = t == FASV_TYPE_F16 ? 0xFC00u : 0xFF80u;
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t h = fasv_rd16(p + 2 * i);
+            if ((h & expo) != expo || (allow_neg_inf && h == ninf)) continue;
+            fasv_wr16(p + 2 * i, (uint16_t)(h & ~0x4000u));
+            fixed++;
+        }
+        return fixed;
+    }
+    default: {
+        const fasv_type_info *ti = fasv_type_get(t);
+        int scales = (t == FASV_TYPE_Q4_1 || t == FASV_TYPE_Q5_1) ? 2 : 1; /* d, and m */
+        for (int64_t b = 0; b < n / 32; b++)
+            fixed += fix_nonfinite(p + b * ti->block_bytes, FASV_TYPE_F16, scales, 0);
+        return fixed;
+    }
+    }
+}
+
+static void finitize_aliases(const fasv_node *n, fasv_data *d) {
+    int shared = 0;
+    for (int id = 0; id < FASV_NT; id++) shared |= fasv_node_has(n, (fasv_tid)id) && n->t[id].buf != id;
+    if (!shared) return;
+    for (int pass = 0; pass < 8; pass++) {
+        int fixed = 0;
+        for (int id = 0; id < FASV_NT; id++) {
+            if (!fasv_node_has(n, (fasv_tid)id)) continue;
+            const fasv_tensor *t = &n->t[id];
+            int allow = id == FASV_MASK || id == FASV_SINKS;
+            if (id == FASV_SINKS) {
+                fixed += fix_nonfinite(d->buf[t->buf] + t->offset, t->type, t->ne[0], allow);
+                continue;
+            }
+            int64_t r1 = data_rows1(n, (fasv_tid)id);
+            for (int64_t i3 = 0; i3 < t->ne[3]; i3++)
+                for (int64_t i2 = 0; i2 < t->ne[2]; i2++)
+                    for (int64_t i1 = 0; i1 < r1; i1++)
+                        fixed += fix_nonfinite(d->buf[t->buf] + row_offset(t, i1, i2, i3), t->type, t->ne[0], allow);
+        }
+        if (!fixed) return;
+    }
+}
+
 /* ---- generation ---------------------------------------------------------- */
 
 const uint8_t *fasv_data_base(const fasv_data *d, const fasv_node *n, fasv_tid id) {
@@ -315,5 +382,6 @@ int fasv_gen(const fasv_case *c, fasv_data *d, int64_t max_bytes, char *err, siz
         free(written);
     }
     free(tmp);
+    finitize_aliases(n, d);
     return 0;
 }

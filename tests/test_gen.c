@@ -270,11 +270,67 @@ static void test_view_of_k(void) {
     CHECK(fasv_gen(&c, &d, 1000, err, sizeof err) != 0 && strstr(err, "over the generator's limit"));
 }
 
+/* Views aliasing one buffer at different alignments read each other's bytes
+ * reinterpreted; the generator still hands them finite values. The case is
+ * the one fuzz_oracle found (V q4_0 inside K's buffer with its own stride),
+ * plus q4_0/f16 views shifted by every even offset inside K's rows. */
+static int all_finite(const fasv_case *c, const fasv_data *d) {
+    int ok = 1;
+    for (int id = FASV_Q; id <= FASV_V; id++) {
+        const fasv_tensor *t = &c->node.t[id];
+        int64_t cnt = t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
+        float *v = malloc(sizeof(float) * (size_t)cnt);
+        fasv_data_read_f32(d, &c->node, (fasv_tid)id, v);
+        for (int64_t i = 0; i < cnt; i++) ok &= isfinite(v[i]) != 0;
+        free(v);
+    }
+    return ok;
+}
+
+static void test_aliasing_views_finite(void) {
+    fasv_case c;
+    fasv_data d;
+    char err[512];
+    CHECKF(fasv_case_load("corpus/regress/oracle-simple-nan-v-view-q4_0.case", &c, err, sizeof err) == 0, "%s", err);
+    CHECK(fasv_gen(&c, &d, 0, err, sizeof err) == 0);
+    CHECKF(all_finite(&c, &d), "the fuzz_oracle case reads non-finite values");
+    fasv_data_free(&d);
+    static const fasv_type types[] = {FASV_TYPE_Q4_0, FASV_TYPE_Q5_1, FASV_TYPE_F16, FASV_TYPE_BF16};
+    int bad = 0, cases = 0;
+    for (int ti = 0; ti < 4; ti++)
+        for (int64_t off = 2; off <= 32; off += 2)
+            for (uint64_t seed = 0; seed < 4; seed++) {
+                fasv_build b;
+                fasv_build_defaults(&b);
+                b.hsk = b.hsv = 64;
+                b.kv = 30;
+                b.nh = 2;
+                b.type_k = b.type_v = types[ti];
+                b.seed = seed;
+                b.dist = FASV_DIST_ADVERSARIAL;
+                fasv_build_case(&b, &c, err, sizeof err);
+                /* V: K's buffer, shifted by off bytes, rows 2 bytes further apart */
+                c.node.v.buf = FASV_K;
+                c.node.v.offset = off;
+                c.node.v.nb[1] = c.node.k.nb[1] + 2;
+                c.node.v.nb[2] = c.node.v.nb[1] * 30;
+                c.node.v.nb[3] = c.node.v.nb[2] * 2;
+                c.node.k.buf_bytes = c.node.v.offset + c.node.v.nb[3] + 64;
+                if (fasv_node_check(&c.node, err, sizeof err) != FASV_LEGAL) continue;
+                if (fasv_gen(&c, &d, 0, err, sizeof err) != 0) continue;
+                cases++;
+                bad += !all_finite(&c, &d);
+                fasv_data_free(&d);
+            }
+    CHECKF(cases > 100 && bad == 0, "%d of %d aliasing cases read non-finite values", bad, cases);
+}
+
 int main(void) {
     test_determinism();
     test_independence();
     test_padding();
     test_distributions();
     test_view_of_k();
+    test_aliasing_views_finite();
     return check_report("test_gen");
 }

@@ -5,6 +5,8 @@
  * element covers (stride gaps, slack in a KV cache of larger capacity,
  * mask padding rows past n_q) set to 0xFF: a NaN in f32, f16 and bf16, and a
  * NaN scale in every quantized block, so a kernel that reads padding shows it.
+ * Every value a view reads is finite, except -inf entries of masks and sinks,
+ * also when views alias one buffer at different byte alignments.
  * Must not know: planners, kernels, the oracle.
  */
 #ifndef FASV_GEN_H
