@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fasv/plugin.h"
 #include "fasv/gpucheck.h"
 #include "fasv/json.h"
 #include "fasv/scenario.h"
+#include "fz_guard.h"
 #include "fz_run.h"
 #include "fz_target.h"
 
@@ -37,6 +39,12 @@ static const char *k_help =
     "  --tiny           small cases only (as the oracle fuzzing uses)\n"
     "  --json           print the summary as JSON on stdout\n"
     "  --quiet          no progress lines on stderr\n"
+    "  --fork           check cases in a child process: a target that crashes or\n"
+    "                   hangs (10 s without progress) becomes a 'crash' finding\n"
+    "                   with the case that does it (confirmed in a fresh process),\n"
+    "                   and fuzzing goes on in a new child. On by default for a\n"
+    "                   plugin (it runs inside fasv); --no-fork turns it off\n"
+    "  --hang-timeout S seconds without progress before --fork calls it a hang (10)\n"
     "  --scenarios      fuzz serving lifecycles instead of single nodes: random\n"
     "                   scenarios (model x server settings x requests, see\n"
     "                   fasv scenario --help) checked for the lifecycle property;\n"
@@ -66,12 +74,14 @@ static void on_signal(int sig) {
     signal(SIGTERM, SIG_DFL);
 }
 
-enum { O_PLANNER = 256, O_TIME, O_RUNS, O_JOBS, O_SEED, O_CORPUS, O_ART, O_TINY, O_JSON, O_QUIET, O_HELP, O_SCN, O_GPU, O_GPUS };
+enum { O_PLANNER = 256, O_TIME, O_RUNS, O_JOBS, O_SEED, O_CORPUS, O_ART, O_TINY, O_JSON, O_QUIET, O_HELP, O_SCN, O_GPU, O_GPUS,
+       O_FORK, O_NOFORK, O_HANG };
 static const struct option k_opts[] = {
     {"planner", 1, 0, O_PLANNER}, {"max-time", 1, 0, O_TIME}, {"runs", 1, 0, O_RUNS},     {"jobs", 1, 0, O_JOBS},
     {"seed", 1, 0, O_SEED},       {"corpus", 1, 0, O_CORPUS}, {"artifacts", 1, 0, O_ART}, {"tiny", 0, 0, O_TINY},
     {"json", 0, 0, O_JSON},       {"quiet", 0, 0, O_QUIET},   {"help", 0, 0, O_HELP},     {"scenarios", 0, 0, O_SCN},
-    {"gpu", 0, 0, O_GPU},         {"gpus", 1, 0, O_GPUS},     {0, 0, 0, 0}};
+    {"gpu", 0, 0, O_GPU},         {"gpus", 1, 0, O_GPUS},     {"fork", 0, 0, O_FORK},     {"no-fork", 0, 0, O_NOFORK},
+    {"hang-timeout", 1, 0, O_HANG}, {0, 0, 0, 0}};
 
 /* `fasv fuzz --scenarios`: the loop is fasv_scenario_fuzz (scenario/scnfuzz.c). */
 static int fuzz_scenarios(const char *planner, const fasv_fuzz_opts *fo, int json, int quiet) {
@@ -238,7 +248,8 @@ int cmd_fuzz(int argc, char **argv) {
     o.seed = 1;
     o.artifacts_dir = "fasv-findings";
     const char *planner = NULL;
-    int json = 0, quiet = 0, scenarios = 0, gpus[64], n_gpus = 0;
+    int json = 0, quiet = 0, scenarios = 0, gpus[64], n_gpus = 0, fork_mode = -1; /* -1: for plugins */
+    double hang_s = 10;
     int64_t v;
     float t;
     optind = 0;
@@ -278,6 +289,13 @@ int cmd_fuzz(int argc, char **argv) {
         case O_TINY: o.mutate.rand.tiny = true; break;
         case O_JSON: json = 1; break;
         case O_QUIET: quiet = 1; break;
+        case O_FORK: fork_mode = 1; break;
+        case O_NOFORK: fork_mode = 0; break;
+        case O_HANG:
+            if (cli_f32("fuzz", "--hang-timeout", optarg, &t)) return FASV_EXIT_USAGE;
+            if (!(t > 0)) return cli_usage_error("fuzz", "--hang-timeout: must be positive, got '%s'", optarg);
+            hang_s = t;
+            break;
         case O_SCN: scenarios = 1; break;
         case O_GPU:
             gpus[0] = 0;
@@ -315,7 +333,8 @@ int cmd_fuzz(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
 
     fasv_fuzz_result res;
-    int rc = fasv_fuzz_run(&o, &res, err, sizeof err);
+    if (fork_mode < 0) fork_mode = fasv_target_is_plugin(o.target);
+    int rc = fork_mode ? fasv_fuzz_guarded(&o, hang_s, &res, err, sizeof err) : fasv_fuzz_run(&o, &res, err, sizeof err);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     if (rc != 0) return cli_usage_error("fuzz", "%s", err);

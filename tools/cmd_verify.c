@@ -16,14 +16,19 @@
 #include <time.h>
 
 #include "cli.h"
+#include "fasv/plugin.h"
 #include "fasv/gpucheck.h"
 #include "fasv/json.h"
 #include "fz_reduce.h"
+#include "fz_guard.h"
 #include "fz_run.h"
 #include "fz_target.h"
 #include "kernels/sweep.h"
 #include "fasv/scenario.h"
+#include <errno.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static const char *k_help =
     "usage: fasv verify [--time S] [--out DIR] [--planner LIB] [--jobs N] [--seed N] [--json]\n"
@@ -45,7 +50,7 @@ static const char *k_help =
 #define MAX_STATS 12
 
 typedef struct phase_report {
-    const char *status; /* "ok", "findings", "skipped", "error", "n/a" (nothing to run on this host) */
+    const char *status; /* "ok", "findings", "skipped", "error", "crashed" (a plugin died), "n/a" (nothing to run on this host) */
     char summary[512];
     double seconds;
     int n_stats;
@@ -196,7 +201,9 @@ static int phase_fuzz(verify_ctx *x, phase_report *r) {
     o.stop = x->stop;
     fasv_fuzz_result res;
     char err[512];
-    if (fasv_fuzz_run(&o, &res, err, sizeof err) != 0) {
+    /* a plugin runs inside fasv: fuzz it in a child, so a crash is a finding */
+    int guarded = fasv_target_is_plugin(x->target);
+    if ((guarded ? fasv_fuzz_guarded(&o, 10, &res, err, sizeof err) : fasv_fuzz_run(&o, &res, err, sizeof err)) != 0) {
         r->status = "error";
         snprintf(r->summary, sizeof r->summary, "%s", err);
         return -1;
@@ -409,6 +416,70 @@ static const verify_phase k_phases[] = {
 };
 #define N_PHASES ((int)(sizeof k_phases / sizeof k_phases[0]))
 
+/* ---- isolation of plugin targets ------------------------------------------ */
+
+/* A plugin runs inside this process, and may crash. For a plugin, a phase (and
+ * the reduction) runs in a forked child, which hands its phase report and the
+ * whole findings list back through a temporary file: the report's strings
+ * point at static text, the same in both processes after fork. A child that
+ * dies leaves the phase "crashed" (the fuzz phase isolates crashes per case
+ * and writes their reproducers). Returns the phase function's result, or -1. */
+static void reduce_all(verify_ctx *x);
+
+static int isolated(verify_ctx *x, phase_report *r, int (*fn)(verify_ctx *, phase_report *)) {
+    FILE *tf = tmpfile();
+    if (!tf) return fn(x, r);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fclose(tf);
+        return fn(x, r);
+    }
+    if (pid == 0) {
+        int rc = fn(x, r);
+        int ok = fwrite(&rc, sizeof rc, 1, tf) == 1 && fwrite(r, sizeof *r, 1, tf) == 1 &&
+                 fwrite(&x->nf, sizeof x->nf, 1, tf) == 1 &&
+                 (x->nf == 0 || fwrite(x->f, sizeof *x->f, (size_t)x->nf, tf) == (size_t)x->nf);
+        ok &= fflush(tf) == 0;
+        fflush(NULL);
+        _exit(ok ? 0 : 3);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    int rc = -1, nf = 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && fseek(tf, 0, SEEK_SET) == 0 &&
+        fread(&rc, sizeof rc, 1, tf) == 1 && fread(r, sizeof *r, 1, tf) == 1 && fread(&nf, sizeof nf, 1, tf) == 1 &&
+        nf >= x->nf) {
+        vfinding *f = nf ? malloc((size_t)nf * sizeof *f) : NULL;
+        if (nf == 0 || (f && fread(f, sizeof *f, (size_t)nf, tf) == (size_t)nf)) {
+            free(x->f);
+            x->f = f;
+            x->nf = x->capf = nf;
+            fclose(tf);
+            return rc;
+        }
+        free(f);
+    }
+    fclose(tf);
+    r->status = "crashed";
+    if (WIFSIGNALED(status))
+        snprintf(r->summary, sizeof r->summary,
+                 "the target %s died with signal %d (%s) in this phase; the fuzz phase isolates crashes and writes "
+                 "their reproducers",
+                 x->target->name, WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else
+        snprintf(r->summary, sizeof r->summary, "the phase's child process failed (exit %d)",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return 0;
+}
+
+static int reduce_phase(verify_ctx *x, phase_report *r) {
+    (void)r;
+    reduce_all(x);
+    return 0;
+}
+
 /* ---- reduction and the report ---------------------------------------------- */
 
 static void reduce_all(verify_ctx *x) {
@@ -427,6 +498,7 @@ static void reduce_all(verify_ctx *x) {
         char *text = fasv_case_to_string(&v->found);
         if (text) fasv_write_atomic(dir, name, text, v->found_path, sizeof v->found_path);
         free(text);
+        if (v->kind == FASV_PROP_CRASH) continue; /* replaying it would crash this process again */
         const fasv_device *d = fasv_device_find(v->device);
         if (fasv_reduce(x->target, &v->found, d, rr, err, sizeof err) == 0 &&
             strcmp(rr->finding.signature, v->signature) == 0) {
@@ -501,8 +573,14 @@ static void write_summary(FILE *f, verify_ctx *x, phase_report *pr, double secon
         fprintf(f, "\n%d. %s on %s (%s phase%s%s)\n   signature: %s\n   detail: %s\n", i + 1,
                 fasv_prop_name(v->kind), v->device, v->phase, v->also[0] ? ", also " : "", v->also, v->signature,
                 v->detail);
-        fprintf(f, "   found:   %s\n           %s\n", v->found_path, v->original_size);
-        if (v->reduced_ok)
+        if (v->original_size[0])
+            fprintf(f, "   found:   %s\n           %s\n", v->found_path, v->original_size);
+        else
+            fprintf(f, "   found:   %s\n", v->found_path);
+        if (v->kind == FASV_PROP_CRASH)
+            fprintf(f, "   (a crash is not reduced in-process; replay it in isolation: fasv plan %s --planner LIB)\n",
+                    v->found_path);
+        else if (v->reduced_ok)
             fprintf(f, "   reduced: %s\n           %s\n   replay:  fasv replay %s\n", v->reduced_path, v->reduced_size,
                     v->reduced_path);
         else if (!v->scenario_path[0])
@@ -638,14 +716,24 @@ int cmd_verify(int argc, char **argv) {
         }
         fprintf(stderr, "fasv verify: phase %s\n", x.phase);
         double p0 = now_s();
-        if (k_phases[i].run(&x, &pr[i]) != 0) errors++;
+        /* a plugin may crash: every phase but fuzz (which guards each case itself) runs in a child */
+        int isolate = fasv_target_is_plugin(x.target) && k_phases[i].run != phase_fuzz;
+        if ((isolate ? isolated(&x, &pr[i], k_phases[i].run) : k_phases[i].run(&x, &pr[i])) != 0) errors++;
         pr[i].seconds = now_s() - p0;
-        if (!pr[i].status || strcmp(pr[i].status, "skipped") == 0 || strcmp(pr[i].status, "error") == 0) complete = 0;
+        if (!pr[i].status || strcmp(pr[i].status, "skipped") == 0 || strcmp(pr[i].status, "error") == 0 ||
+            strcmp(pr[i].status, "crashed") == 0)
+            complete = 0;
         fprintf(stderr, "fasv verify: phase %s: %s: %s\n", x.phase, pr[i].status, pr[i].summary);
     }
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    reduce_all(&x);
+    if (fasv_target_is_plugin(x.target)) {
+        phase_report rr;
+        memset(&rr, 0, sizeof rr);
+        isolated(&x, &rr, reduce_phase);
+    } else {
+        reduce_all(&x);
+    }
     double seconds = now_s() - x.t0;
 
     char path[1200];

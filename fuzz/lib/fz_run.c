@@ -263,6 +263,7 @@ static void *work(void *arg) {
             atomic_fetch_add(&S->rejected, 1);
             continue;
         }
+        if (o->on_case) o->on_case(o->on_case_ctx, w->job, c);
         if (check_case(S, &local, c, i)) {
             pthread_mutex_lock(&S->mu);
             corpus_add(S, c);
@@ -329,6 +330,7 @@ static int load_corpus(shared *S, char *err, size_t errlen) {
             free(data);
             if (f != FASV_INPUT_BAD && fasv_node_check(&c->node, NULL, 0) == FASV_LEGAL &&
                 fasv_mutate_within(c, &S->o->mutate)) {
+                if (S->o->on_case) S->o->on_case(S->o->on_case_ctx, 0, c);
                 check_case(S, &local, c, -1);
                 int m = atomic_load(&S->corpus_n);
                 if (m < CORPUS_MAX) {

@@ -36,6 +36,11 @@ typedef struct fasv_fuzz_opts {
     double progress_every;       /* seconds between progress lines; 0 = 1 */
     volatile sig_atomic_t *stop; /* nonzero = stop soon (Ctrl-C); may be NULL */
     fasv_mutate_opts mutate;     /* bounds of generated cases (zero = shapes only) */
+    /* Called with each legal case just before it is checked, with the worker
+     * thread's index (0 for corpus seeds): lets a supervisor (fz_guard.h) know
+     * what a crashed process was doing. NULL = none. */
+    void (*on_case)(void *ctx, int worker, const fasv_case *c);
+    void *on_case_ctx;
 } fasv_fuzz_opts;
 
 typedef struct fasv_fuzz_find {

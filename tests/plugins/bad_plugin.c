@@ -7,7 +7,8 @@
  *   BAD_FAMILY   routes with an unknown family name
  *   BAD_SCRATCH  routes with negative scratch
  *   BAD_NONDET   a different route on every call
- *   BAD_CRASH    dereferences NULL when n_kv == 777 (a crash during fuzzing)
+ *   BAD_CRASH    dereferences NULL for Dk = 96 with n_q >= 3 (a crash during fuzzing)
+ *   BAD_HANG     loops forever for Dk = 96 with n_q >= 3 (a hang during fuzzing)
  *   BAD_HOLE     correct, but NONE for D=256 when n_kv % 256 != 0 (a planted hole)
  * Only include/fasv/planner.h is used. */
 #include <stdio.h>
@@ -37,10 +38,14 @@ __attribute__((unused)) static int plan(const fasv_pl_device *dev, const fasv_pl
     static int calls;
     r->kv_tile = ++calls;
 #elif defined(BAD_CRASH)
-    if (n->k.ne[1] == 777) {
+    if (n->k.ne[0] == 96 && n->q.ne[1] >= 3) {
         volatile int *p = NULL;
         *p = 1;
     }
+#elif defined(BAD_HANG)
+    if (n->k.ne[0] == 96 && n->q.ne[1] >= 3)
+        for (volatile int spin = 1; spin;) {
+        }
 #elif defined(BAD_HOLE)
     if (n->k.ne[0] == 256 && n->k.ne[1] % 256 != 0) {
         r->selected = 0;
