@@ -6,7 +6,7 @@
 #   AMD kernels: hipcc, libamdhip64-dev, rocm-device-libs (compile-only on hosts without a GPU)
 #   tests: python3 + numpy (outside-tool checks of .npy output)
 set -eu
-PKGS="build-essential cmake ninja-build git clang-14 libclang-rt-14-dev afl++ hipcc libamdhip64-dev rocm-device-libs python3 python3-numpy zip"
+PKGS="build-essential cmake ninja-build git clang-14 libclang-rt-14-dev afl++ hipcc libamdhip64-dev rocm-device-libs python3 python3-numpy zip unzip"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
