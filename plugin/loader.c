@@ -17,6 +17,7 @@ _Static_assert((int)FASV_PL_MC_WMMA == (int)FASV_MC_WMMA && (int)FASV_PL_MC_MFMA
 
 typedef struct plugin {
     fasv_target target; /* first: a fasv_target* is a plugin* */
+    struct plugin *next; /* the list of loaded plugins */
     void *dl;
     const fasv_pl_table *tab;
     int ndev;
@@ -268,6 +269,23 @@ static const fasv_target *fail(plugin *p, char *err, size_t errlen, const char *
     return NULL;
 }
 
+/* Loaded plugins: the commands load one for their whole run and exit; the
+ * list lets the loader release what is still loaded when the process ends,
+ * so leak checkers see no leak. */
+static plugin *g_loaded;
+
+static void unlink_plugin(plugin *p) {
+    for (plugin **pp = &g_loaded; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            return;
+        }
+}
+
+__attribute__((destructor)) static void unload_all(void) {
+    while (g_loaded) fasv_plugin_unload(&g_loaded->target);
+}
+
 const fasv_target *fasv_plugin_load(const char *path, char *err, size_t errlen) {
     char msg[512];
     plugin *p = calloc(1, sizeof *p);
@@ -336,12 +354,15 @@ const fasv_target *fasv_plugin_load(const char *path, char *err, size_t errlen) 
     p->target.plan = ad_plan;
     p->target.contract = (t->instances || t->precondition) ? ad_contract : NULL;
     p->target.families = 0;
+    p->next = g_loaded;
+    g_loaded = p;
     return &p->target;
 }
 
 void fasv_plugin_unload(const fasv_target *t) {
     if (!t || !fasv_target_is_plugin(t)) return;
     plugin *p = (plugin *)t->ctx;
+    unlink_plugin(p);
     if (p->dl) dlclose(p->dl);
     free(p);
 }

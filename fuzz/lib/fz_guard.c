@@ -94,6 +94,14 @@ static void child_fuzz(gshm *sh, const fasv_fuzz_opts *o) {
     _exit(0);
 }
 
+/* How a child ended: 0 normally, the signal number when a signal killed it,
+ * -N when it exited with status N != 0 (a sanitizer's report on a crash). */
+static int outcome(int status) {
+    if (WIFSIGNALED(status)) return WTERMSIG(status);
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0) return -WEXITSTATUS(status);
+    return 0;
+}
+
 /* Plan c on every device in a child; 0 when it survives, else the signal
  * (SIGALRM: it hung), with the device it was planning for. */
 static int confirm(gshm *sh, const fasv_target *t, const fasv_case *c, double hang_s, int *device) {
@@ -117,10 +125,11 @@ static int confirm(gshm *sh, const fasv_target *t, const fasv_case *c, double ha
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     *device = atomic_load(&sh->confirm_device);
-    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    return outcome(status);
 }
 
 static const char *sig_name(int sig) {
+    if (sig < 0) return "exit"; /* e.g. a sanitizer caught the fault and exited */
     switch (sig) {
     case SIGSEGV: return "SIGSEGV";
     case SIGBUS: return "SIGBUS";
@@ -179,7 +188,7 @@ static void crash_finding(gshm *sh, const fasv_fuzz_opts *o, int sig, double han
                  csig ? " planning this node (it hangs again in a fresh process)" : "; not reproduced alone");
     else
         snprintf(f.detail, sizeof f.detail, "target %s died with %s (%s) planning this node on %s%s", o->target->name,
-                 sig_name(shown), strsignal(shown), d->name,
+                 sig_name(shown), shown > 0 ? strsignal(shown) : "nonzero exit status", d->name,
                  csig ? "; reproduced in a fresh process" : "; not reproduced alone (another worker's case?)");
     /* A crash has no route to name, and the device is only the first one the
      * node was planned for: bucket by target, head sizes and signal. */
@@ -297,7 +306,7 @@ int fasv_fuzz_guarded(const fasv_fuzz_opts *o, double hang_s, fasv_fuzz_result *
         }
         /* crashed or hung: the cases it had started count as executions */
         res->execs += atomic_load(&sh->beats);
-        crash_finding(sh, o, hung ? SIGALRM : WIFSIGNALED(status) ? WTERMSIG(status) : 0, hang_s, res, &cap);
+        crash_finding(sh, o, hung ? SIGALRM : outcome(status), hang_s, res, &cap);
         if (o->stop && *o->stop) {
             res->stopped = 1;
             break;
