@@ -4,13 +4,12 @@
  *   1. SPLIT  for one query row (n_q = 1) when n_kv >= 512 and the un-split
  *             grid would starve d (ceil(n_head*n_seq / 8) < 2 * n_sm):
  *             split-KV fills the device; n_split from the grid size, n_sm and
- *             n_kv (non-decreasing in n_kv). Only at n_q = 1: a server sizes
- *             scratch once, from the graphs it reserves, and the one that
- *             splits is token generation at the full context; a split of a
- *             multi-row batch (a short prompt chunk, a draft verify) would need
- *             n_q times that scratch. With splits at n_q = 1 only, every
- *             compute-time node needs at most the reserved scratch (DESIGN
- *             3.4; the lifecycle scenarios found the multi-row splits).
+ *             n_kv. Only for decode (n_q = 1).
+ * Scratch: every route asks for the same reservation for its (device, Dv),
+ * the split-KV workspace bound (fasv_plan_scratch_reserve), because a server
+ * sizes scratch once from the graphs it reserves: node-dependent scratch
+ * broke the lifecycle property twice (multi-row splits; a graph with fewer
+ * sequences than the reserved one), found by the scenarios (DESIGN 3.4).
  *   2. VEC    when an exact instance exists (Dk == Dv in {64,128,256}, K and V
  *             of one type), n_q <= 2 (<= 8 for quantized K/V, which VEC
  *             dequantises in registers instead of a conversion pass, and on
@@ -59,6 +58,15 @@ int fasv_plan_starved(const fasv_device *d, const fasv_node *n) {
     int64_t cols = fasv_plan_columns(n);
     int64_t blocks = cols / FASV_PLAN_SPLIT_COLS + (cols % FASV_PLAN_SPLIT_COLS != 0);
     return blocks < (int64_t)FASV_PLAN_SPLIT_WAVES * d->n_sm;
+}
+
+int64_t fasv_plan_scratch_reserve(const fasv_device *d, const fasv_node *n) {
+    if (!(d->families & FASV_FAMBIT_SPLIT)) return 0;
+    /* A split happens on a starved grid at n_q = 1: n_head * n_seq < 8 * T
+     * with T = SPLIT_WAVES * n_sm, and with n_split <= max(2, ceil(T / B)) for
+     * B >= n_head * n_seq / 8 blocks, n_split * n_head * n_seq < 16 * T. */
+    int64_t rows = mul_sat((int64_t)2 * FASV_PLAN_SPLIT_COLS * FASV_PLAN_SPLIT_WAVES, d->n_sm);
+    return mul_sat(mul_sat(rows, fasv_dv(n) + 2), 4);
 }
 
 int fasv_envelope(const fasv_device *d, const fasv_node *n, char *why, size_t len) {
@@ -208,8 +216,7 @@ static const char *vec_veto(const fasv_device *d, const fasv_node *n, int *idx) 
     return NULL;
 }
 
-void fasv_plan(const fasv_device *d, const fasv_node *n, fasv_route *r) {
-    pthread_once(&g_idx_once, init_idx);
+static void plan_route(const fasv_device *d, const fasv_node *n, fasv_route *r) {
     memset(r, 0, sizeof *r);
     r->family = FASV_FAM_NONE;
     r->instance = -1;
@@ -271,4 +278,15 @@ void fasv_plan(const fasv_device *d, const fasv_node *n, fasv_route *r) {
     }
     snprintf(r->reason, sizeof r->reason, "no TILE configuration for Dk<=%d Dv<=%d fits %d bytes of shared memory (%s)",
              bk, bv, d->smem_per_block, veto);
+}
+
+void fasv_plan(const fasv_device *d, const fasv_node *n, fasv_route *r) {
+    pthread_once(&g_idx_once, init_idx);
+    plan_route(d, n, r);
+    /* Every route asks for the same reservation for its (device, Dv): see
+     * fasv_plan_scratch_reserve and docs/envelope.md (the lifecycle rule). */
+    if (r->family != FASV_FAM_NONE) {
+        int64_t reserve = fasv_plan_scratch_reserve(d, n);
+        if (r->scratch_bytes < reserve) r->scratch_bytes = reserve;
+    }
 }

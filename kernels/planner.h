@@ -48,6 +48,13 @@ int fasv_plan_bucket(int64_t dk, int64_t dv);
 int64_t fasv_plan_columns(const fasv_node *n);
 /* Would the un-split grid leave the device starved? ceil(columns / 8) < 2 * n_sm. */
 int fasv_plan_starved(const fasv_device *d, const fasv_node *n);
+/* Scratch every route asks the back-end to reserve: the split-KV workspace
+ * bound of the device for value rows of Dv, 2 * SPLIT_COLS * SPLIT_WAVES *
+ * n_sm * (Dv + 2) * 4 bytes (0 where SPLIT is not compiled). It depends on
+ * nothing that changes over a server's life (n_q, n_kv, sequences), and every
+ * split the planner can choose needs less (tests/test_planner.c), so scratch
+ * sized from any reserved graph covers every compute-time node. */
+int64_t fasv_plan_scratch_reserve(const fasv_device *d, const fasv_node *n);
 
 /* Envelope of the built-in target: 1 inside; else 0 and why. For legal nodes. */
 int fasv_envelope(const fasv_device *d, const fasv_node *n, char *why, size_t len);

@@ -86,8 +86,9 @@ int fasv_tile_check_common(const fasv_kinst *k, const fasv_device *d, const fasv
 int fasv_tile_accepts(const fasv_kinst *k, const fasv_device *d, const fasv_node *n, const fasv_route *r, char *why,
                       size_t len) {
     if (fasv_tile_check_common(k, d, n, r, why, len)) return 1;
-    /* TILE writes the output directly: no split, no scratch. */
-    if (r->n_split != 1 || r->scratch_bytes != 0)
+    /* TILE writes the output directly: no split (the route's scratch is the
+     * planner's reservation, which this kernel does not use). */
+    if (r->n_split != 1 || r->scratch_bytes < 0)
         return fail(why, len, "%s does not split KV (route: split=%d scratch=%lld)", k->key, r->n_split,
                     (long long)r->scratch_bytes);
     return 0;

@@ -62,8 +62,9 @@ int fasv_vec_accepts(const fasv_kinst *k, const fasv_device *d, const fasv_node 
     if (smem > d->smem_per_block)
         return fail(why, len, "%s needs %lld bytes of shared memory, %s allows %d per block", k->key, (long long)smem,
                     d->name, d->smem_per_block);
-    /* VEC writes the output directly: no split, no scratch. */
-    if (r->n_split != 1 || r->scratch_bytes != 0)
+    /* VEC writes the output directly: no split (the route's scratch is the
+     * planner's reservation, which this kernel does not use). */
+    if (r->n_split != 1 || r->scratch_bytes < 0)
         return fail(why, len, "%s does not split KV (route: split=%d scratch=%lld)", k->key, r->n_split,
                     (long long)r->scratch_bytes);
     /* The route must say what the kernel computes in: VEC reads K/V natively. */

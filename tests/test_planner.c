@@ -91,7 +91,8 @@ static void test_vec_and_split(void) {
     CHECKF(r.family == FASV_FAM_VEC, "short decode on sm_90 is VEC, got %s (%s)", fasv_family_name(r.family), r.reason);
     CHECK(strcmp(r.key, "vec:128x128:f16,f16:c8g8") == 0);
     CHECK(r.ncols1 == 1 && r.ncols2 == 4 && r.threads == 128 && r.kv_tile == 128 && r.n_split == 1);
-    CHECK(r.smem_bytes == 8 * (128 + 4 * 130) * 4 && r.scratch_bytes == 0);
+    /* scratch: the reservation of sm_90 for Dv = 128: 2 * 8 * 2 * 132 rows of (128 + 2) floats */
+    CHECK(r.smem_bytes == 8 * (128 + 4 * 130) * 4 && r.scratch_bytes == 4224LL * 130 * 4);
     CHECK(r.eff_type_k == FASV_TYPE_F16 && r.eff_type_v == FASV_TYPE_F16);
 
     /* Long context: 32 columns make 4 blocks of 8 < 2 x 132 SMs, n_kv >= 512: split.
@@ -105,7 +106,8 @@ static void test_vec_and_split(void) {
     CHECK(r.ncols1 == 1 && r.ncols2 == 4 && r.kv_tile == 128 && r.threads == 256);
     CHECKF(r.n_split == 16, "n_split %d", r.n_split);
     CHECK(r.smem_bytes == 8 * 128 * 4 + 128 * 128 * 4 + 8 * 128 * 4 + 64); /* f32 tiles (tile.c) */
-    CHECK(r.scratch_bytes == 16LL * 32 * (128 + 2) * 4);
+    CHECK(fasv_split_scratch(&n, r.n_split) == 16LL * 32 * (128 + 2) * 4); /* what the 16 splits use */
+    CHECK(r.scratch_bytes == 4224LL * 130 * 4);                             /* what the route reserves */
     /* Fewer SMs, fewer splits: sm_61 (30 SMs, no fast fp16: f32): want ceil(60 / 8) = 8. */
     fasv_plan(dev("sm_61"), &n, &r);
     CHECK(r.family == FASV_FAM_SPLIT && r.n_split == 8 && r.eff_type_k == FASV_TYPE_F32);
@@ -310,7 +312,7 @@ static void test_contract(void) {
     fasv_plan(d, &n, &r);
     CHECK(r.family == FASV_FAM_SPLIT);
     CHECKF(fasv_registry_contract(d, &n, &r, why, sizeof why) == 0, "%s", why);
-    t = r, t.scratch_bytes -= 1;
+    t = r, t.scratch_bytes = fasv_split_scratch(&n, r.n_split) - 1;
     expect_reject(d, &n, &t, "scratch");
     t = r, t.n_split = 1;
     expect_reject(d, &n, &t, "splits");
@@ -391,17 +393,18 @@ static void test_regress_corpus(void) {
     CHECKF(files >= 8, "expected the seed shapes in corpus/regress, found %d cases", files);
 }
 
-/* The lifecycle rule of SPLIT (docs/envelope.md 4.1): a server reserves
- * scratch from token generation at the full context, so a compute-time node
- * may need no more. Checked as two relations on many shapes and devices: no
- * multi-row node splits, and a single-row node's scratch never shrinks as
- * n_kv grows (so the reserve at n_ctx covers every n_kv <= n_ctx). */
+/* The lifecycle rule of scratch (docs/envelope.md 4.1): a server sizes
+ * scratch once from the graphs it reserves, so a compute-time node may need
+ * no more. Checked on many shapes and devices: every route reserves the
+ * device's bound for its Dv (2 * 8 * 2 * n_sm * (Dv + 2) * 4, worked out by
+ * hand here), every split needs less than it, no multi-row node splits, and a
+ * single-row node's scratch never shrinks as n_kv grows. */
 static void test_split_scratch_lifecycle(void) {
     int nd;
     const fasv_device *devs = fasv_devices(&nd);
     fasv_rng r;
     fasv_rng_seed(&r, 314);
-    int multirow_splits = 0, shrinks = 0, splits_seen = 0;
+    int multirow_splits = 0, shrinks = 0, splits_seen = 0, over_reserve = 0, reserve_varies = 0;
     static const int64_t heads[] = {64, 128, 256, 512};
     for (int it = 0; it < 4000; it++) {
         fasv_build b;
@@ -409,7 +412,7 @@ static void test_split_scratch_lifecycle(void) {
         b.hsk = b.hsv = heads[fasv_rng_below(&r, 4)];
         b.nh = fasv_rng_range(&r, 1, 8);
         b.gqa = fasv_rng_range(&r, 1, 8);
-        b.nr3 = fasv_rng_range(&r, 1, 2);
+        b.nr3 = fasv_rng_range(&r, 1, 4);
         b.nb = fasv_rng_chance(&r, 50) ? 1 : fasv_rng_range(&r, 2, 600);
         b.kv = fasv_rng_range(&r, 1, 40000);
         b.mask = true;
@@ -421,6 +424,10 @@ static void test_split_scratch_lifecycle(void) {
         fasv_plan(d, &c.node, &ra);
         if (ra.family == FASV_FAM_SPLIT) splits_seen++;
         if (b.nb > 1 && ra.family == FASV_FAM_SPLIT) multirow_splits++;
+        /* the reservation covers the split and is the same for every node of this (device, Dv) */
+        if (ra.family == FASV_FAM_SPLIT && fasv_split_scratch(&c.node, ra.n_split) > ra.scratch_bytes) over_reserve++;
+        int64_t bound = 2LL * 8 * 2 * d->n_sm * (b.hsv + 2) * 4;
+        if (ra.family != FASV_FAM_NONE && ra.scratch_bytes != bound) reserve_varies++;
         if (b.nb == 1) {
             b.kv += fasv_rng_range(&r, 1, 30000); /* a longer context, same model */
             if (fasv_build_case(&b, &c2, err, sizeof err) != 0) continue;
@@ -429,6 +436,8 @@ static void test_split_scratch_lifecycle(void) {
         }
     }
     CHECKF(multirow_splits == 0, "%d multi-row nodes split", multirow_splits);
+    CHECKF(over_reserve == 0, "%d split routes need more than the reservation", over_reserve);
+    CHECKF(reserve_varies == 0, "%d routes reserve other than the device's bound for their Dv", reserve_varies);
     CHECKF(shrinks == 0, "%d single-row nodes need less scratch at a longer context", shrinks);
     CHECKF(splits_seen > 100, "only %d split routes: the test does not reach SPLIT", splits_seen);
 }
