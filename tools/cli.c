@@ -165,3 +165,13 @@ const fasv_target *cli_target(const char *cmd, const char *planner) {
     if (!t) fprintf(stderr, "fasv %s: %s\n", cmd, err);
     return t;
 }
+
+int cli_load_gen(const char *cmd, const char *path, int64_t max_bytes, fasv_case *c, fasv_data *d) {
+    char err[512];
+    if (fasv_case_load(path, c, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return FASV_EXIT_USAGE;
+    }
+    if (fasv_gen(c, d, max_bytes, err, sizeof err) != 0) return cli_usage_error(cmd, "%s: %s", path, err);
+    return 0;
+}

@@ -55,3 +55,9 @@ void cli_files_free(cli_files *f);
  * "fasv CMD: plugin LIB: reason" (then exit 2). */
 #include "fasv/target.h"
 const fasv_target *cli_target(const char *cmd, const char *planner);
+
+/* Load the case at path and generate its data within max_bytes (0 = the
+ * default limit). 0, or FASV_EXIT_USAGE after printing the error (FILE:LINE
+ * for a bad case, "fasv CMD: PATH: reason" for an illegal or too large one). */
+#include "fasv/gen.h"
+int cli_load_gen(const char *cmd, const char *path, int64_t max_bytes, fasv_case *c, fasv_data *d);

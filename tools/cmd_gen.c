@@ -62,13 +62,9 @@ int cmd_gen(int argc, char **argv) {
     if (!out) return cli_usage_error("gen", "--out DIR is required");
     const char *path = argv[optind];
     fasv_case cs;
-    char err[512];
-    if (fasv_case_load(path, &cs, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return FASV_EXIT_USAGE;
-    }
     fasv_data d;
-    if (fasv_gen(&cs, &d, max_bytes, err, sizeof err) != 0) return cli_usage_error("gen", "%s: %s", path, err);
+    char err[512];
+    if (cli_load_gen("gen", path, max_bytes, &cs, &d) != 0) return FASV_EXIT_USAGE;
     if (cli_mkdirs(out) != 0) {
         fasv_data_free(&d);
         return cli_usage_error("gen", "%s: cannot create directory", out);
