@@ -35,6 +35,9 @@ extern "C" {
 #define FASV_PLAN_SPLIT_CHUNK 256    /* ... and gives every split >= 256 keys               */
 #define FASV_PLAN_SPLIT_COLS 8       /* starvation estimate: blocks = ceil(columns / 8)     */
 #define FASV_PLAN_SPLIT_WAVES 2      /* starved when blocks < 2 * n_sm                      */
+#define FASV_PLAN_SPLIT_FILL 2       /* split until the grid covers 2 * n_sm blocks (a size,
+                                        not a class boundary: one round of the 2 blocks per
+                                        SM the split kernels keep resident)                */
 #define FASV_PLAN_MAX_D 576          /* envelope: Dk <= 576, Dv <= 512, multiples of 8      */
 #define FASV_PLAN_MAX_DV 512
 
