@@ -5,9 +5,13 @@
 #   kv-tail fault is caught (tests/gpu_fault.sh and a short fuzz with the
 #   fault), differential fuzzing of the built-in target against the oracle,
 #   kernel throughput on standard shapes next to PyTorch's SDPA on the same
-#   card, and a short table at the end.
+#   card (bench/gpu_bench + gpu_sdpa.py, and bench/gpu-perf: every family on
+#   the decode/prefill target shapes, SDPA flash and cuDNN, the card's copy
+#   bandwidth and the targets), and a short table at the end.
 # Usage: bench/gpu.sh [OUT_DIR]   (env: FUZZ_TIME seconds, default 300;
-#        FASV, GPU_BENCH: prebuilt binaries to use instead of building)
+#        FASV, GPU_BENCH, GPU_PERF: prebuilt binaries to use instead of building;
+#        SHORT=1: skip the two-worker fuzz and fasv verify; PERF_QUICK=1:
+#        gpu-perf on n_kv 4k and 32k only, fewer repetitions)
 # Logs go to OUT_DIR (default $OUT, else ./gpu-out); record the table and the
 # card's name in bench/results/.
 set -u
@@ -34,7 +38,9 @@ if [ -z "$FASV" ] || ! "$FASV" --help >/dev/null 2>&1; then
     fi
     FASV=build/cuda/tools/fasv
     GPU_BENCH=build/cuda/kernels/gpu/gpu_bench
+    GPU_PERF=build/cuda/kernels/gpu/gpu_perf
 fi
+GPU_PERF=${GPU_PERF:-}
 FASV=$(realpath "$FASV")
 [ -n "$GPU_BENCH" ] && GPU_BENCH=$(realpath "$GPU_BENCH")
 ROOT=$(pwd)
@@ -64,7 +70,7 @@ if command -v compute-sanitizer >/dev/null 2>&1; then
     for tool in memcheck racecheck; do
         timeout 120 compute-sanitizer --tool $tool --error-exitcode 9 "$FASV" run tests/gpu examples/cases/alibi-mpt.case \
             examples/cases/seq-bcast-adversarial.case examples/cases/gpt-oss-sinks.case --timeout 60 >"$WORK/sanitizer-$tool.txt" 2>&1
-        echo "$tool: exit $? ($(grep -c '^=========.*\(Invalid\|Race\|hazard\)' "$WORK/sanitizer-$tool.txt") reports)"
+        echo "$tool: exit $? ($(grep -v 'SUMMARY' "$WORK/sanitizer-$tool.txt" | grep -c '^=========.*\(Invalid\|Race\|hazard\)') reports)"
         grep -m5 "^=========" "$WORK/sanitizer-$tool.txt" | grep -v "COMPUTE-SANITIZER\|ERROR SUMMARY: 0" | head -5
     done
 else
@@ -78,18 +84,29 @@ grep -A3 "^FINDING" "$OUTD/fuzz.txt" | grep -v "seen before" | head -60 | cut -c
 grep -v "^FINDING\|^  " "$OUTD/fuzz.txt" | tail -6
 echo "exit $FUZZ_RC"
 
-echo "== two workers over one case stream (--gpus 0,0), 20 s $(el)"
-"$FASV" fuzz --gpus 0,0 --max-time 20 --seed 3 --artifacts "$WORK/findings2" --quiet 2>&1 | tail -3
+if [ -z "${SHORT:-}" ]; then
+    echo "== two workers over one case stream (--gpus 0,0), 20 s $(el)"
+    "$FASV" fuzz --gpus 0,0 --max-time 20 --seed 3 --artifacts "$WORK/findings2" --quiet 2>&1 | tail -3
 
-echo "== fasv verify --time 40 (its gpu phase) $(el)"
-"$FASV" verify --time 40 --out "$WORK/verify" >"$WORK/verify.txt" 2>&1
-echo "exit $?"
-grep -i "gpu" "$WORK/verify/summary.txt" 2>/dev/null | head -5
+    echo "== fasv verify --time 40 (its gpu phase) $(el)"
+    "$FASV" verify --time 40 --out "$WORK/verify" >"$WORK/verify.txt" 2>&1
+    echo "exit $?"
+    grep -i "gpu" "$WORK/verify/summary.txt" 2>/dev/null | head -5
+fi
 
 echo "== kernel throughput and PyTorch SDPA $(el)"
 if [ -n "$GPU_BENCH" ]; then
     "$GPU_BENCH" --json "$WORK/shapes.jsonl" 2>&1 | tee "$OUTD/bench.txt"
     python3 bench/gpu_sdpa.py "$WORK/shapes.jsonl" 2>&1 | tee "$OUTD/sdpa.txt"
+fi
+PERF_RC=none
+if [ -n "$GPU_PERF" ]; then
+    echo "== bench/gpu-perf: every family on the target shapes, SDPA flash and cuDNN $(el)"
+    GPU_PERF=$(realpath "$GPU_PERF") bash bench/gpu-perf "$WORK/perf" ${PERF_QUICK:+--quick} >"$WORK/perf.log" 2>&1
+    PERF_RC=$?
+    cp "$WORK/perf/gpu-perf.md" "$OUTD/" 2>/dev/null
+    cp "$WORK/perf/gpu-perf.txt" "$OUTD/" 2>/dev/null
+    tail -45 "$WORK/perf.log"
 fi
 
 [ -f "$OUTD/build.log" ] && mv "$OUTD/build.log" "$WORK/"
@@ -100,3 +117,5 @@ printf "%-34s %s\n" "planted kv-tail fault (cases)" "exit $FAULT_RC (0 = every t
 printf "%-34s %s\n" "planted kv-tail fault (fuzz)" "exit $FF_RC (1 = caught)"
 printf "%-34s %s\n" "fuzz --gpu ${FUZZ_TIME}s" "exit $FUZZ_RC; $(grep '^fasv fuzz --gpu' "$OUTD/fuzz.txt" | cut -c17-)"
 grep "worker time" "$OUTD/fuzz.txt"
+printf "%-34s %s\n" "bench/gpu-perf" "exit $PERF_RC"
+grep -A8 "^targets:" "$OUTD/gpu-perf.md" 2>/dev/null

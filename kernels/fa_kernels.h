@@ -87,88 +87,411 @@ static __device__ __forceinline__ void fa_write(const fa_params &p, int d, int i
     p.out[fa_out_idx(&p, d, h, i, s)] = r;
 }
 
-/* ---- VEC ----------------------------------------------------------------- */
+/* ---- VEC (and typed SPLIT partials) --------------------------------------- */
 
+/* 8 consecutive values of a row, starting at element d0 (a multiple of 8),
+ * held in registers as loaded (raw), widened on use. f16/bf16: one 16-byte
+ * load; f32: two; q8_0: the block scale and 8 int8 in 2-byte loads (blocks
+ * are 34 bytes, 2-byte aligned); the other quantized types: 8 elements
+ * dequantised at load time (not on a throughput path). */
+#define FA_CHUNK 8
+#define FA_VEC_ROWS 4  /* key rows a lane loads per step (kernels/vec.h FASV_VEC_ROWS) */
+#define FA_VEC_STAGES 2 /* steps of the shared-memory ring (kernels/vec.h FASV_VEC_STAGES) */
+
+/* Floats of fa_vec_kernel's score/merge region: max(per-warp step buffers,
+ * end-of-loop merge); they alias. */
+static __host__ __device__ inline int fa_vec_smem_floats(int d, int nc, int nwarps, int warp_size) {
+    const int kw = FA_CHUNK * FA_VEC_ROWS * warp_size / d; /* keys per warp step */
+    const int step = nwarps * (2 * kw * nc + nc), merge = 2 * nwarps * nc + nc * d;
+    return step > merge ? step : merge;
+}
+
+template <int T> struct fa_chunk {
+    float f[FA_CHUNK];
+    __device__ __forceinline__ void load(const uint8_t *row, int d0) {
+#pragma unroll
+        for (int e = 0; e < FA_CHUNK; e++) f[e] = fa_load(T, row, d0 + e);
+    }
+    __device__ __forceinline__ void zero() {
+#pragma unroll
+        for (int e = 0; e < FA_CHUNK; e++) f[e] = 0.0f;
+    }
+    __device__ __forceinline__ void get(float *o) const {
+#pragma unroll
+        for (int e = 0; e < FA_CHUNK; e++) o[e] = f[e];
+    }
+};
+template <> struct fa_chunk<FA_F16> {
+    uint4 r;
+    __device__ __forceinline__ void load(const uint8_t *row, int d0) { r = *(const uint4 *)(row + 2 * d0); }
+    __device__ __forceinline__ void zero() { r = make_uint4(0u, 0u, 0u, 0u); }
+    static __device__ __forceinline__ void two(unsigned w, float *o) {
+        o[0] = __half2float(__ushort_as_half((unsigned short)(w & 0xffffu)));
+        o[1] = __half2float(__ushort_as_half((unsigned short)(w >> 16)));
+    }
+    __device__ __forceinline__ void get(float *o) const { two(r.x, o), two(r.y, o + 2), two(r.z, o + 4), two(r.w, o + 6); }
+};
+template <> struct fa_chunk<FA_BF16> {
+    uint4 r;
+    __device__ __forceinline__ void load(const uint8_t *row, int d0) { r = *(const uint4 *)(row + 2 * d0); }
+    __device__ __forceinline__ void zero() { r = make_uint4(0u, 0u, 0u, 0u); }
+    static __device__ __forceinline__ void two(unsigned w, float *o) {
+        o[0] = __uint_as_float(w << 16);
+        o[1] = __uint_as_float(w & 0xffff0000u);
+    }
+    __device__ __forceinline__ void get(float *o) const { two(r.x, o), two(r.y, o + 2), two(r.z, o + 4), two(r.w, o + 6); }
+};
+template <> struct fa_chunk<FA_F32> {
+    float4 a, b;
+    __device__ __forceinline__ void load(const uint8_t *row, int d0) {
+        a = *(const float4 *)(row + 4 * d0);
+        b = *(const float4 *)(row + 4 * d0 + 16);
+    }
+    __device__ __forceinline__ void zero() { a = b = make_float4(0.0f, 0.0f, 0.0f, 0.0f); }
+    __device__ __forceinline__ void get(float *o) const {
+        o[0] = a.x, o[1] = a.y, o[2] = a.z, o[3] = a.w, o[4] = b.x, o[5] = b.y, o[6] = b.z, o[7] = b.w;
+    }
+};
+template <> struct fa_chunk<FA_Q8_0> {
+    unsigned short d;
+    unsigned short q[4];
+    __device__ __forceinline__ void load(const uint8_t *row, int d0) {
+        const uint16_t *b = (const uint16_t *)(row + (d0 >> 5) * 34); /* 34-byte blocks: 2-byte aligned */
+        d = b[0];
+        const int j = 1 + ((d0 & 31) >> 1);
+#pragma unroll
+        for (int u = 0; u < 4; u++) q[u] = b[j + u];
+    }
+    __device__ __forceinline__ void zero() { d = 0, q[0] = q[1] = q[2] = q[3] = 0; }
+    __device__ __forceinline__ void get(float *o) const {
+        const float sc = __half2float(__ushort_as_half(d));
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
+            o[2 * u] = (float)(int8_t)(q[u] & 0xff) * sc;
+            o[2 * u + 1] = (float)(int8_t)(q[u] >> 8) * sc;
+        }
+    }
+};
+
+/* The 16 raw bytes of an f16/bf16 chunk (the cp.async ring holds them);
+ * a no-op for the other types, which never take that path. */
+template <int T> static __device__ __forceinline__ void fa_chunk_set(fa_chunk<T> &, const uint4 &) {}
+template <> __device__ __forceinline__ void fa_chunk_set<FA_F16>(fa_chunk<FA_F16> &c, const uint4 &r) { c.r = r; }
+template <> __device__ __forceinline__ void fa_chunk_set<FA_BF16>(fa_chunk<FA_BF16> &c, const uint4 &r) { c.r = r; }
+
+/* 16 bytes global -> shared without passing through registers (sm_80+);
+ * src_bytes 0 zero-fills. Only the NVIDIA sm_80+ pass emits it. */
+static __device__ __forceinline__ void fa_cp_async16(void *dst, const void *src, int src_bytes) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"((uint32_t)__cvta_generic_to_shared(dst)),
+                 "l"(src), "r"(src_bytes)
+                 : "memory");
+#else
+    (void)dst, (void)src, (void)src_bytes;
+#endif
+}
+static __device__ __forceinline__ void fa_cp_async_commit(void) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.commit_group;\n" ::: "memory");
+#endif
+}
+template <int N> static __device__ __forceinline__ void fa_cp_async_wait(void) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+#endif
+}
+
+template <int N> struct fa_log2 { static constexpr int v = 1 + fa_log2<N / 2>::v; };
+template <> struct fa_log2<1> { static constexpr int v = 0; };
+
+/* Column c of the block's ncols1 x ncols2 slots: (query row, head) and
+ * whether it exists (slots past ncols, rows past n_q, heads past the group). */
+static __device__ __forceinline__ bool fa_vec_col(const fa_params &p, int c, int *i, int *h) {
+    return c < p.ncols1 * p.ncols2 && fa_column(&p, blockIdx.x, blockIdx.y, c, i, h);
+}
+
+/* D: exact head size (Dk = Dv); TK, TV: K/V storage types; NC: column slots.
+ * A key row is read by G = D/8 lanes (one 8-value chunk each); a warp reads
+ * KPR = W/G rows at once and R of those row steps per loop iteration
+ * (KW = R*KPR keys), all loads issued before the first is used. The NV =
+ * R*NC partial dot products of a lane are reduce-scattered across the G
+ * lanes of its row (log2 G shuffle steps, halving the values each step while
+ * there are two or more), so each lane ends up owning NF complete scores.
+ * Owners write logits to the warp's buffer, take each column's maximum over
+ * the step, and write the probabilities; every lane then rescales and
+ * accumulates P.V for its chunk. Runs with FASV_VEC_THREADS threads;
+ * n_split > 1: a typed SPLIT's partials. */
 template <int D, int TK, int TV, int NC>
-__global__ void __launch_bounds__(FA_MAX_THREADS) fa_vec_kernel(const fa_params p) {
+__global__ void __launch_bounds__(FA_MAX_THREADS / 2) fa_vec_kernel(const fa_params p) {
     constexpr int W = FA_WARP_SIZE;
-    constexpr int PER = (D + W - 1) / W;
+    constexpr int G = D / FA_CHUNK;
+    static_assert(G <= W && W % G == 0, "a key row must fit one warp");
+    constexpr int KPR = W / G;
+    constexpr int R = FA_VEC_ROWS;
+    constexpr int KW = R * KPR;
+    constexpr int NV = R * NC;
+    constexpr int LG = fa_log2<G>::v;
+    constexpr int LV = fa_log2<NV>::v;
+    constexpr int NS = LG < LV ? LG : LV; /* scatter steps; the rest all-reduce */
+    constexpr int NF = NV >> NS;          /* scores a lane owns after the reduction */
     extern __shared__ float fa_smem[];
     const int tid = threadIdx.x, lane = tid % W, warp = tid / W, nwarps = blockDim.x / W;
     const int s = blockIdx.z / p.n_split, split = blockIdx.z % p.n_split;
-    const int ncols = p.ncols1 * p.ncols2;
+    const int kg = lane / G, d0 = (lane % G) * FA_CHUNK;
 
-    int ci[NC], ch[NC];
-    bool valid[NC];
-    float slope[NC];
+    /* this lane's slice of every column's q */
+    float q[NC][FA_CHUNK];
 #pragma unroll
     for (int c = 0; c < NC; c++) {
-        valid[c] = c < ncols && fa_column(&p, blockIdx.x, blockIdx.y, c, &ci[c], &ch[c]);
-        slope[c] = valid[c] ? fa_slope(&p, ch[c]) : 0.0f;
+        int i, h;
+        const bool ok = fa_vec_col(p, c, &i, &h);
+        const float *qr = (const float *)(p.q + (ok ? fa_q_off(&p, i, h, s) : 0));
+#pragma unroll
+        for (int e = 0; e < FA_CHUNK; e++) q[c][e] = ok ? qr[d0 + e] : 0.0f;
     }
 
-    float *Qs = fa_smem; /* [NC][D] */
-    for (int idx = tid; idx < NC * D; idx += blockDim.x) {
-        const int c = idx / D, d = idx % D;
-        int i, h;
-        float x = 0.0f;
-        if (c < ncols && fa_column(&p, blockIdx.x, blockIdx.y, c, &i, &h))
-            x = ((const float *)(p.q + fa_q_off(&p, i, h, s)))[d];
-        Qs[idx] = x;
-    }
-    __syncthreads();
-    float qr[NC][PER];
+    /* which of the NV values this lane owns after the reduction: the scatter
+     * steps (masks G/2, G/4, ...) keep the upper half where the lane's bit is
+     * set; lanes differing only in the all-reduce bits hold copies, and the
+     * one with those bits clear is the owner */
+    int off = 0;
 #pragma unroll
-    for (int c = 0; c < NC; c++)
-#pragma unroll
-        for (int t = 0; t < PER; t++) {
-            const int d = lane + t * W;
-            qr[c][t] = d < D ? Qs[c * D + d] : 0.0f;
-        }
+    for (int k = 0; k < NS; k++)
+        if (lane & (G >> (k + 1))) off += NV >> (k + 1);
+    const bool owner = (lane & ((G >> NS) - 1)) == 0;
 
     int lo, hi;
     fa_block_range(p, split, &lo, &hi);
     const int h0 = (blockIdx.y / p.groups) * p.gqa; /* a q head of this block's kv head */
     const uint8_t *kb = p.k + fa_k_off(&p, 0, h0, s);
     const uint8_t *vb = p.v + fa_v_off(&p, 0, h0, s);
+    float *xs = fa_smem + warp * (2 * KW * NC + NC); /* [KW][NC] logits of the step */
+    float *ps = xs + KW * NC;                        /* [KW][NC] probabilities */
+    float *mn = ps + KW * NC;                        /* [NC] the step's new maxima */
+    const int ncu = p.ncols1 * p.ncols2;             /* slots in use: the FMAs of the rest are skipped */
 
-    float M[NC], L[NC], acc[NC][PER];
+    /* what an owned score needs, fixed for the whole loop: its column, its
+     * key's place in the step, whether the column exists, its mask row and
+     * ALiBi slope */
+    int oc[NF], okey[NF];
+    bool ov[NF];
+    float oslope[NF];
+    const uint8_t *omask[NF];
+#pragma unroll
+    for (int t = 0; t < NF; t++) {
+        const int idx = off + t, r = idx / NC;
+        int i, h;
+        oc[t] = idx % NC;
+        okey[t] = r * KPR + kg;
+        ov[t] = fa_vec_col(p, oc[t], &i, &h);
+        oslope[t] = ov[t] ? fa_slope(&p, h) : 0.0f;
+        omask[t] = ov[t] && p.has_mask ? p.mask + fa_mask_off(&p, 0, i, h, s) : p.mask;
+    }
+
+    float M[NC], acc[NC][FA_CHUNK], Lown[NF];
 #pragma unroll
     for (int c = 0; c < NC; c++) {
         M[c] = FA_NEG_INF;
-        L[c] = 0.0f;
 #pragma unroll
-        for (int t = 0; t < PER; t++) acc[c][t] = 0.0f;
+        for (int e = 0; e < FA_CHUNK; e++) acc[c][e] = 0.0f;
     }
-
-    for (int j = lo + warp; j < hi; j += nwarps) {
-        const uint8_t *kr = kb + (int64_t)j * p.nbk1;
-        const uint8_t *vr = vb + (int64_t)j * p.nbv1;
-        float kx[PER], vx[PER];
 #pragma unroll
-        for (int t = 0; t < PER; t++) {
-            const int d = lane + t * W;
-            kx[t] = d < D ? fa_load(TK, kr, d) : 0.0f;
-            vx[t] = d < D ? fa_load(TV, vr, d) : 0.0f;
+    for (int i = 0; i < NF; i++) Lown[i] = 0.0f;
+
+    /* the loads of one step: R rows of this lane's key group, zero past hi */
+    auto load = [&](fa_chunk<TK>(&kc)[R], fa_chunk<TV>(&vc)[R], int j0) {
+#pragma unroll
+        for (int r = 0; r < R; r++) {
+            const int j = j0 + r * KPR + kg;
+            if (j < hi) {
+                kc[r].load(kb + (int64_t)j * p.nbk1, d0);
+                vc[r].load(vb + (int64_t)j * p.nbv1, d0);
+            } else {
+                kc[r].zero();
+                vc[r].zero();
+            }
         }
+    };
+    /* one step on loaded chunks */
+    auto step = [&](const fa_chunk<TK>(&kc)[R], const fa_chunk<TV>(&vc)[R], int j0) {
+        float v[NV];
+#pragma unroll
+        for (int r = 0; r < R; r++) {
+            float kf[FA_CHUNK];
+            kc[r].get(kf);
+#pragma unroll
+            for (int c = 0; c < NC; c++) {
+                float a = 0.0f;
+                if (c < ncu)
+#pragma unroll
+                    for (int e = 0; e < FA_CHUNK; e++) a += q[c][e] * kf[e];
+                v[r * NC + c] = a;
+            }
+        }
+        /* reduce-scatter across the G lanes of a row */
+#pragma unroll
+        for (int k = 0; k < LG; k++) {
+            const int m = G >> (k + 1);
+            if (k < NS) {
+                const int hh = NV >> (k + 1);
+                const bool up = (lane & m) != 0;
+#pragma unroll
+                for (int i = 0; i < NV / 2; i++) {
+                    if (i < hh) {
+                        const float send = up ? v[i] : v[i + hh];
+                        const float keep = up ? v[i + hh] : v[i];
+                        v[i] = keep + fa_shfl_xor(send, m);
+                    }
+                }
+            } else {
+#pragma unroll
+                for (int i = 0; i < NF; i++) v[i] += fa_shfl_xor(v[i], m);
+            }
+        }
+        /* owners: logits of their (key, column) pairs */
+        float xo[NF];
+#pragma unroll
+        for (int t = 0; t < NF; t++) {
+            const int j = j0 + okey[t]; /* the owned key */
+            float x = FA_NEG_INF;
+            if (j < hi && ov[t]) {
+                x = v[t] * p.scale;
+                if (p.softcap != 0.0f) x = p.softcap * tanhf(x / p.softcap);
+                if (p.has_mask) x += oslope[t] * fa_f16(fa_rd16(omask[t] + 2 * (int64_t)j));
+            }
+            xo[t] = x;
+            if (owner) xs[okey[t] * NC + oc[t]] = x;
+        }
+        fa_syncwarp();
+        /* owners: the column's maximum over the step, probabilities, running sums */
+#pragma unroll
+        for (int t = 0; t < NF; t++) {
+            const int c = oc[t];
+            float tm = FA_NEG_INF;
+#pragma unroll
+            for (int k = 0; k < KW; k++) tm = fmaxf(tm, xs[k * NC + c]);
+            float mold = M[0];
+#pragma unroll
+            for (int cc = 1; cc < NC; cc++) mold = c == cc ? M[cc] : mold;
+            const float mnew = fmaxf(mold, tm);
+            const float e = xo[t] == FA_NEG_INF ? 0.0f : expf(xo[t] - mnew);
+            const float alpha = mold == mnew ? 1.0f : mold == FA_NEG_INF ? 0.0f : expf(mold - mnew);
+            Lown[t] = Lown[t] * alpha + e;
+            if (owner) {
+                ps[okey[t] * NC + c] = e;
+                if (okey[t] == 0) mn[c] = mnew;
+            }
+        }
+        fa_syncwarp();
+        /* every lane: rescale by the new maxima (uniform over the warp), then P.V */
+        float mv[NC];
+        bool changed = false;
 #pragma unroll
         for (int c = 0; c < NC; c++) {
-            float a = 0.0f;
+            mv[c] = mn[c];
+            changed |= mv[c] != M[c];
+        }
+        if (changed) {
 #pragma unroll
-            for (int t = 0; t < PER; t++) a += qr[c][t] * kx[t];
-            a = fa_warp_sum(a);
-            if (!valid[c]) continue;
-            const float x = fa_logit(p, a, j, ci[c], ch[c], s, slope[c]);
-            if (x == FA_NEG_INF) continue;
-            const float mn = fmaxf(M[c], x);
-            const float alpha = expf(M[c] - mn); /* 0 when M was -inf */
-            const float e = expf(x - mn);
-            L[c] = L[c] * alpha + e;
+            for (int c = 0; c < NC; c++) {
+                const float alpha = M[c] == mv[c] ? 1.0f : M[c] == FA_NEG_INF ? 0.0f : expf(M[c] - mv[c]);
+                M[c] = mv[c];
 #pragma unroll
-            for (int t = 0; t < PER; t++) acc[c][t] = acc[c][t] * alpha + e * vx[t];
-            M[c] = mn;
+                for (int e = 0; e < FA_CHUNK; e++) acc[c][e] *= alpha;
+            }
+        }
+#pragma unroll
+        for (int r = 0; r < R; r++) {
+            float vf[FA_CHUNK];
+            vc[r].get(vf);
+            const float *pr = ps + (r * KPR + kg) * NC;
+#pragma unroll
+            for (int c = 0; c < NC; c++) {
+                const float pc = pr[c];
+                /* a weight of exactly 0 adds nothing, even to a NaN or Inf
+                 * value (the oracle's semantics: corpus/regress/oracle-simple-nan-v-view-q4_0.case) */
+                if (c < ncu && pc != 0.0f)
+#pragma unroll
+                    for (int e = 0; e < FA_CHUNK; e++) acc[c][e] += pc * vf[e];
+            }
+        }
+        fa_syncwarp();
+    };
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    constexpr bool ASYNC = (TK == FA_F16 || TK == FA_BF16) && (TV == FA_F16 || TV == FA_BF16);
+#else
+    constexpr bool ASYNC = false;
+#endif
+    const int stride = nwarps * KW;
+    int j0 = lo + warp * KW;
+    if (ASYNC) {
+        /* f16/bf16 on sm_80+: the raw 16-byte chunks go through a per-warp ring
+         * of FA_VEC_STAGES steps in shared memory (cp.async): the next step's
+         * K/V are in flight while this one computes, and in-flight data costs
+         * no registers. Each lane reads back only the slots it copied, so the
+         * ring needs no barrier, only the lane's own cp.async.wait_group. */
+        uint4 *ring = (uint4 *)(fa_smem + fa_vec_smem_floats(D, NC, nwarps, W)) +
+                      (size_t)warp * 2 * FA_VEC_STAGES * R * W;
+        auto issue = [&](int stage, int js) {
+#pragma unroll
+            for (int r = 0; r < R; r++) {
+                const int j = js + r * KPR + kg;
+                const bool ok = j < hi;
+                const int jj = ok ? j : lo;
+                uint4 *slot = ring + (stage * R + r) * W + lane;
+                fa_cp_async16(slot, kb + (int64_t)jj * p.nbk1 + 2 * d0, ok ? 16 : 0);
+                fa_cp_async16(slot + FA_VEC_STAGES * R * W, vb + (int64_t)jj * p.nbv1 + 2 * d0, ok ? 16 : 0);
+            }
+        };
+        if (j0 < hi) issue(0, j0);
+        fa_cp_async_commit();
+        for (int stage = 0; j0 < hi; j0 += stride, stage ^= 1) {
+            if (j0 + stride < hi) issue(stage ^ 1, j0 + stride);
+            fa_cp_async_commit();
+            fa_cp_async_wait<1>(); /* this step's chunks have landed */
+            fa_chunk<TK> kc[R];
+            fa_chunk<TV> vc[R];
+#pragma unroll
+            for (int r = 0; r < R; r++) {
+                const uint4 *slot = ring + (stage * R + r) * W + lane;
+                fa_chunk_set<TK>(kc[r], slot[0]);
+                fa_chunk_set<TV>(vc[r], slot[FA_VEC_STAGES * R * W]);
+            }
+            step(kc, vc, j0);
+        }
+        fa_cp_async_wait<0>();
+    } else {
+        /* registers: all of a step's loads issued before the first is used */
+        for (; j0 < hi; j0 += stride) {
+            fa_chunk<TK> kc[R];
+            fa_chunk<TV> vc[R];
+            load(kc, vc, j0);
+            step(kc, vc, j0);
         }
     }
+
+    /* the key groups of a warp share M: add their accumulators */
+#pragma unroll
+    for (int m = G; m < W; m <<= 1)
+#pragma unroll
+        for (int c = 0; c < NC; c++)
+#pragma unroll
+            for (int e = 0; e < FA_CHUNK; e++) acc[c][e] += fa_shfl_xor(acc[c][e], m);
+    /* column sums: the owners' parts, all-reduced over the warp */
+    float Lv[NC];
+#pragma unroll
+    for (int c = 0; c < NC; c++) Lv[c] = 0.0f;
+#pragma unroll
+    for (int t = 0; t < NF; t++) {
+        const int c = (off + t) % NC;
+#pragma unroll
+        for (int cc = 0; cc < NC; cc++) Lv[cc] += (owner && c == cc) ? Lown[t] : 0.0f;
+    }
+#pragma unroll
+    for (int m = 1; m < W; m <<= 1)
+#pragma unroll
+        for (int c = 0; c < NC; c++) Lv[c] += fa_shfl_xor(Lv[c], m);
 
     /* merge the warps in a fixed order */
     __syncthreads();
@@ -179,7 +502,7 @@ __global__ void __launch_bounds__(FA_MAX_THREADS) fa_vec_kernel(const fa_params 
 #pragma unroll
         for (int c = 0; c < NC; c++) {
             Ms[warp * NC + c] = M[c];
-            Ls[warp * NC + c] = L[c];
+            Ls[warp * NC + c] = Lv[c];
         }
     __syncthreads();
     float Mg[NC], Lg[NC], f[NC];
@@ -197,28 +520,33 @@ __global__ void __launch_bounds__(FA_MAX_THREADS) fa_vec_kernel(const fa_params 
         f[c] = M[c] == FA_NEG_INF ? 0.0f : expf(M[c] - m);
     }
     for (int w = 0; w < nwarps; w++) {
-        if (warp == w)
+        if (warp == w && kg == 0)
 #pragma unroll
             for (int c = 0; c < NC; c++)
 #pragma unroll
-                for (int t = 0; t < PER; t++) {
-                    const int d = lane + t * W;
-                    if (d < D) Os[c * D + d] = (w == 0 ? 0.0f : Os[c * D + d]) + acc[c][t] * f[c];
-                }
+                for (int e = 0; e < FA_CHUNK; e++)
+                    Os[c * D + d0 + e] = (w == 0 ? 0.0f : Os[c * D + d0 + e]) + acc[c][e] * f[c];
         __syncthreads();
     }
 #pragma unroll
     for (int c = 0; c < NC; c++) {
-        if (!valid[c]) continue;
-        for (int d = tid; d < D; d += blockDim.x) fa_write(p, d, ci[c], ch[c], s, split, Os[c * D + d], Mg[c], Lg[c]);
+        int i, h;
+        if (!fa_vec_col(p, c, &i, &h)) continue;
+        for (int d = tid; d < D; d += blockDim.x) fa_write(p, d, i, h, s, split, Os[c * D + d], Mg[c], Lg[c]);
     }
 }
 
-/* Dynamic shared memory of fa_vec_kernel, in bytes. */
-static inline int64_t fa_vec_smem(int d, int nc, int nwarps) {
-    int64_t a = (int64_t)nc * d, b = 2 * (int64_t)nwarps * nc + (int64_t)nc * d;
-    return 4 * (a > b ? a : b);
+/* Dynamic shared memory of fa_vec_kernel, in bytes (the planner's
+ * fasv_vec_smem): the score/merge region, then the cp.async ring (K and V
+ * chunks of FA_VEC_STAGES steps for every thread: 16 bytes x rows x 2). The
+ * ring is reserved whatever the types (one footprint per instance shape). */
+static inline int64_t fa_vec_smem(int d, int nc, int nwarps, int warp_size) {
+    return 4 * (int64_t)fa_vec_smem_floats(d, nc, nwarps, warp_size) +
+           (int64_t)2 * FA_VEC_STAGES * FA_VEC_ROWS * 16 * nwarps * warp_size;
 }
+
+/* Keys one block consumes per step (the route's kv_tile for VEC). */
+static inline int fa_vec_kv(int d, int threads) { return threads * 4 * FA_CHUNK / d; }
 
 /* ---- TILE (and SPLIT partials) -------------------------------------------- */
 

@@ -4,7 +4,12 @@
  *   1. SPLIT  for one query row (n_q = 1) when n_kv >= 512 and the un-split
  *             grid would starve d (ceil(n_head*n_seq / 8) < 2 * n_sm):
  *             split-KV fills the device; n_split from the grid size, n_sm and
- *             n_kv. Only for decode (n_q = 1).
+ *             n_kv (non-decreasing in n_kv). The typed instance with the MMA
+ *             body where MMA would take the node (3. below), else the one
+ *             with the VEC body (exact head size 64/128/256, f16, bf16 or
+ *             q8_0 K and V of one type, 16-byte aligned float views) where
+ *             one exists and its shared memory fits, else the generic one
+ *             (TILE body). Only for decode (n_q = 1).
  * Scratch: every route asks for the same reservation for its (device, Dv),
  * the split-KV workspace bound (fasv_plan_scratch_reserve), because a server
  * sizes scratch once from the graphs it reserves: node-dependent scratch
@@ -13,20 +18,25 @@
  *   2. VEC    when an exact instance exists (Dk == Dv in {64,128,256}, K and V
  *             of one type), n_q <= 2 (<= 8 for quantized K/V, which VEC
  *             dequantises in registers instead of a conversion pass, and on
- *             devices without fast fp16, where TILE would run in f32), and
- *             f32/f16/bf16 K/V views are 16-byte aligned.
- *   3. TILE   otherwise: the smallest head-size bucket, the wide instance when
+ *             devices without fast fp16), and f32/f16/bf16 K/V views are
+ *             16-byte aligned.
+ *   3. MMA    on devices that compile it (NVIDIA sm_80+): default precision,
+ *             Dk == Dv in {64,128,256}, K and V both f16 or both bf16, 16-byte
+ *             aligned views, shared memory that fits. Every multi-row batch
+ *             VEC does not take: prefill, prompt chunks, verify batches.
+ *   4. TILE   otherwise: the smallest head-size bucket, the wide instance when
  *             more than 8 columns are wanted, the largest kv_tile whose shared
  *             memory fits d (preferring kv_tile >= max(32, warp size), then
  *             falling back to the narrow instance down to kv_tile 8, which
  *             fits every modeled device: that is why TILE is total over the
  *             envelope).
- * Device-dependent choices: warp size (VEC's combine buffer, hence its
- * shared memory; the kv_tile worth having), shared memory per block
- * (kv_tile, wide vs narrow), fast fp16 (TILE/SPLIT compute type, VEC's n_q
- * limit), SM count (whether and how far to split), the families the device
- * compiles. Matrix cores are not used by any family
- * yet (MMA arrives in a later issue).
+ * Device-dependent choices: warp size (VEC's merge buffer, hence its shared
+ * memory; the kv_tile worth having), shared memory per block (kv_tile, wide
+ * vs narrow, whether MMA or a typed SPLIT fits), fast fp16 (VEC's n_q limit),
+ * SM count (whether and how far to split), the families the device compiles
+ * (MMA only on NVIDIA sm_80+). No new threshold: MMA's gate reads only axes
+ * the shape classes already split on (head class, types, alignment,
+ * precision, device), and n_q only through VEC's limit.
  */
 #include "kernels/planner.h"
 
@@ -34,6 +44,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kernels/mma.h"
 #include "kernels/registry.h"
 #include "kernels/split.h"
 #include "kernels/tile.h"
@@ -62,10 +73,14 @@ int fasv_plan_starved(const fasv_device *d, const fasv_node *n) {
 
 int64_t fasv_plan_scratch_reserve(const fasv_device *d, const fasv_node *n) {
     if (!(d->families & FASV_FAMBIT_SPLIT)) return 0;
-    /* A split happens on a starved grid at n_q = 1: n_head * n_seq < 8 * T
-     * with T = SPLIT_WAVES * n_sm, and with n_split <= max(2, ceil(T / B)) for
-     * B >= n_head * n_seq / 8 blocks, n_split * n_head * n_seq < 16 * T. */
-    int64_t rows = mul_sat((int64_t)2 * FASV_PLAN_SPLIT_COLS * FASV_PLAN_SPLIT_WAVES, d->n_sm);
+    /* A split happens on a starved grid: c = n_q * n_head * n_seq columns with
+     * ceil(c / COLS) < WAVES * n_sm, so c < COLS * WAVES * n_sm; a block packs
+     * at most COLS columns, so B >= c / COLS blocks, and
+     * n_split <= max(2, ceil(FILL * n_sm / B)) gives
+     * n_split * c <= max(2 * COLS * WAVES, COLS * (FILL + WAVES)) * n_sm. */
+    int64_t k2 = 2 * FASV_PLAN_SPLIT_COLS * FASV_PLAN_SPLIT_WAVES;
+    int64_t kf = FASV_PLAN_SPLIT_COLS * (FASV_PLAN_SPLIT_FILL + FASV_PLAN_SPLIT_WAVES);
+    int64_t rows = mul_sat(k2 > kf ? k2 : kf, d->n_sm);
     return mul_sat(mul_sat(rows, fasv_dv(n) + 2), 4);
 }
 
@@ -105,18 +120,24 @@ static int64_t pow2_ceil(int64_t v, int64_t cap) {
 
 /* Bounded copy (the planner runs millions of times in a sweep: no snprintf on
  * the success path). */
-static void copy_str(char *dst, size_t cap, const char *a, const char *b) {
-    size_t la = strlen(a), lb = b ? strlen(b) : 0;
-    if (la > cap - 1) la = cap - 1;
-    if (lb > cap - 1 - la) lb = cap - 1 - la;
-    memcpy(dst, a, la);
-    if (lb) memcpy(dst + la, b, lb);
-    dst[la + lb] = 0;
+static void copy_str4(char *dst, size_t cap, const char *a, const char *b, const char *c, const char *e) {
+    const char *p[4] = {a, b, c, e};
+    size_t at = 0;
+    for (int i = 0; i < 4; i++) {
+        if (!p[i]) continue;
+        size_t l = strlen(p[i]);
+        if (l > cap - 1 - at) l = cap - 1 - at;
+        memcpy(dst + at, p[i], l);
+        at += l;
+    }
+    dst[at] = 0;
 }
+
+static void copy_str(char *dst, size_t cap, const char *a, const char *b) { copy_str4(dst, cap, a, b, NULL, NULL); }
 
 static void set_route(fasv_route *r, fasv_family f, int idx, const fasv_kinst *k, int ncols1, int ncols2, int kv_tile,
                       int n_split, int threads, int64_t smem, int64_t scratch, int eff_k, int eff_v,
-                      const char *reason, const char *reason2) {
+                      const char *reason, const char *reason2, const char *reason3) {
     r->family = f;
     r->instance = idx;
     copy_str(r->key, sizeof r->key, k->key, NULL);
@@ -129,7 +150,8 @@ static void set_route(fasv_route *r, fasv_family f, int idx, const fasv_kinst *k
     r->scratch_bytes = scratch;
     r->eff_type_k = eff_k;
     r->eff_type_v = eff_v;
-    copy_str(r->reason, sizeof r->reason, reason, reason2);
+    /* reason3: why MMA was not taken, where the device has it */
+    copy_str4(r->reason, sizeof r->reason, reason, reason2, reason3 ? "; " : NULL, reason3);
 }
 
 /* Largest kv_tile in {128, 64, 32, 16, 8}, >= min_kv, whose footprint fits d; 0 if none. */
@@ -158,7 +180,10 @@ static int scan_bucket_instance(fasv_family f, int b, int wide) {
 static struct {
     int tile[FASV_PLAN_NBUCKETS][2]; /* [bucket][wide] */
     int split[FASV_PLAN_NBUCKETS];
-    int vec[3][FASV_TYPE_COUNT]; /* [64, 128, 256][type] */
+    int vec[3][FASV_TYPE_COUNT];     /* [64, 128, 256][type] */
+    int tsplit[3][FASV_TYPE_COUNT];  /* typed SPLIT (VEC body), same indexing */
+    int msplit[3][FASV_TYPE_COUNT];  /* typed SPLIT (MMA body) */
+    int mma[3][FASV_TYPE_COUNT];
 } g_idx;
 static pthread_once_t g_idx_once = PTHREAD_ONCE_INIT;
 
@@ -169,32 +194,75 @@ static void init_idx(void) {
         g_idx.split[b] = scan_bucket_instance(FASV_FAM_SPLIT, b, 0);
     }
     for (int i = 0; i < 3; i++)
-        for (int t = 0; t < FASV_TYPE_COUNT; t++)
+        for (int t = 0; t < FASV_TYPE_COUNT; t++) {
             g_idx.vec[i][t] = fasv_registry_find(FASV_FAM_VEC, 64 << i, 64 << i, t, t, 8);
+            g_idx.tsplit[i][t] = fasv_registry_find(FASV_FAM_SPLIT, 64 << i, 64 << i, t, t, 8);
+            g_idx.msplit[i][t] = fasv_registry_find(FASV_FAM_SPLIT, 64 << i, 64 << i, t, t, FASV_MMA_COLS);
+            g_idx.mma[i][t] = fasv_registry_find(FASV_FAM_MMA, 64 << i, 64 << i, t, t, FASV_MMA_COLS);
+        }
 }
+
+/* Index 0, 1, 2 of an exact head size 64, 128, 256 (Dk == Dv), else -1. */
+static int exact_d(const fasv_node *n) {
+    int64_t dk = fasv_dk(n);
+    if (dk != fasv_dv(n)) return -1;
+    return dk == 64 ? 0 : dk == 128 ? 1 : dk == 256 ? 2 : -1;
+}
+
+/* f32/f16/bf16 views must be 16-byte aligned for the vector loads of VEC and
+ * the typed SPLIT instances; quantized blocks are read in 2-byte units. */
+static int float_views_aligned(const fasv_node *n) {
+    return !((is_float(n->k.type) && !fasv_view_aligned16(&n->k)) ||
+             (is_float(n->v.type) && !fasv_view_aligned16(&n->v)));
+}
+
+static const char *mma_veto(const fasv_device *d, const fasv_node *n, int *idx);
 
 static int plan_split(const fasv_device *d, const fasv_node *n, int b, int64_t p2, int64_t q2, fasv_type ct,
                       fasv_route *r) {
-    int idx = g_idx.split[b];
+    /* The typed instance with the MMA body where MMA would take the node
+     * (the MMA family, default precision, f16/bf16, aligned, it fits), else
+     * the one with the VEC body where one exists for the exact head size and
+     * the one K/V type, the views allow its vector loads and it fits, else
+     * the generic one. */
+    int xd = exact_d(n), idx = -1, typed = 0, midx = -1;
+    if (!mma_veto(d, n, &midx) && xd >= 0 && g_idx.msplit[xd][n->k.type] >= 0) {
+        idx = g_idx.msplit[xd][n->k.type];
+        typed = 2;
+    } else if (xd >= 0 && n->k.type == n->v.type && float_views_aligned(n)) {
+        idx = g_idx.tsplit[xd][n->k.type];
+        typed = idx >= 0 && fasv_vec_smem(fasv_registry_get(idx), d) <= d->smem_per_block;
+    }
+    if (!typed) idx = g_idx.split[b];
     const fasv_kinst *k = fasv_registry_get(idx);
     if (!k) return 0;
     int ncols2 = (int)(p2 < k->ncols2_max ? p2 : k->ncols2_max);
     int ncols1 = (int)(q2 < k->ncols / ncols2 ? q2 : k->ncols / ncols2);
-    int kv = pick_kv(k, ct, d, kv_good(d));
+    int kv = typed == 2 ? fasv_mma_kv(k) : typed ? fasv_vec_kv(k) : pick_kv(k, ct, d, kv_good(d));
     if (!kv) kv = pick_kv(k, ct, d, FASV_TILE_KV_MIN);
     if (!kv) return 0;
     /* Grid of the split kernel before splitting; split until it covers the
-     * device FASV_PLAN_SPLIT_WAVES times, with >= 256 keys per split. */
+     * device FASV_PLAN_SPLIT_FILL times, with >= 256 keys per split. */
     int64_t nq = fasv_nq(n);
     int64_t blocks = mul_sat(mul_sat((nq + ncols1 - 1) / ncols1, fasv_nhead(n) / ncols2), fasv_nseq(n));
-    int64_t target = (int64_t)FASV_PLAN_SPLIT_WAVES * d->n_sm;
+    int64_t target = (int64_t)FASV_PLAN_SPLIT_FILL * d->n_sm;
     int64_t want = target / blocks + (target % blocks != 0);
     int64_t most = fasv_nkv(n) / FASV_PLAN_SPLIT_CHUNK;
     if (most > FASV_SPLIT_MAX) most = FASV_SPLIT_MAX;
     int64_t ns = want < most ? want : most;
     if (ns < 2) ns = 2; /* n_kv >= 512 guarantees most >= 2 */
-    set_route(r, FASV_FAM_SPLIT, idx, k, ncols1, ncols2, kv, (int)ns, FASV_TILE_THREADS, fasv_tile_smem(k, kv, ct),
-              fasv_split_scratch(n, (int)ns), ct, ct, "long KV on a starved grid: split-KV, then combine", NULL);
+    if (typed == 2)
+        set_route(r, FASV_FAM_SPLIT, idx, k, ncols1, ncols2, kv, (int)ns, FASV_MMA_THREADS, fasv_mma_smem(k),
+                  fasv_split_scratch(n, (int)ns), n->k.type, n->v.type,
+                  "long KV on a starved grid: split-KV on the tensor cores, then combine", NULL, NULL);
+    else if (typed)
+        set_route(r, FASV_FAM_SPLIT, idx, k, ncols1, ncols2, kv, (int)ns, FASV_VEC_THREADS, fasv_vec_smem(k, d),
+                  fasv_split_scratch(n, (int)ns), n->k.type, n->v.type,
+                  "long KV on a starved grid: split-KV with the decode body, then combine", NULL, NULL);
+    else
+        set_route(r, FASV_FAM_SPLIT, idx, k, ncols1, ncols2, kv, (int)ns, FASV_TILE_THREADS,
+                  fasv_tile_smem(k, kv, ct), fasv_split_scratch(n, (int)ns), ct, ct,
+                  "long KV on a starved grid: split-KV, then combine", NULL, NULL);
     return 1;
 }
 
@@ -209,10 +277,25 @@ static const char *vec_veto(const fasv_device *d, const fasv_node *n, int *idx) 
      * conversion pass (quantized K/V) or run in f32 (no fast fp16). */
     int64_t limit = is_quant(n->k.type) || !d->fast_fp16 ? FASV_PLAN_VEC_MAX_Q_QUANT : FASV_PLAN_VEC_MAX_Q;
     if (fasv_nq(n) > limit) return "n_q above the VEC limit (2; 8 for quantized K/V or without fast fp16)";
-    if ((is_float(n->k.type) && !fasv_view_aligned16(&n->k)) || (is_float(n->v.type) && !fasv_view_aligned16(&n->v)))
-        return "K/V views not 16-byte aligned for VEC's vector loads";
+    if (!float_views_aligned(n)) return "K/V views not 16-byte aligned for VEC's vector loads";
     *idx = g_idx.vec[dk == 64 ? 0 : dk == 128 ? 1 : 2][n->k.type];
     if (*idx < 0) return "no VEC instance for this head size and type";
+    return NULL;
+}
+
+/* Why MMA is not eligible, or NULL when it is (idx set). */
+static const char *mma_veto(const fasv_device *d, const fasv_node *n, int *idx) {
+    if (!(d->families & FASV_FAMBIT_MMA)) return "MMA is not compiled for this device (NVIDIA sm_80+ only)";
+    if (n->prec != FASV_PREC_DEFAULT) return "MMA rounds P to f16/bf16, which f32 precision rejects";
+    int xd = exact_d(n);
+    if (xd < 0) return "no MMA instance for this head size (MMA: Dk=Dv in 64,128,256)";
+    if (n->k.type != n->v.type || (n->k.type != FASV_TYPE_F16 && n->k.type != FASV_TYPE_BF16))
+        return "MMA reads f16 or bf16 K and V of one type";
+    if (!fasv_view_aligned16(&n->k) || !fasv_view_aligned16(&n->v))
+        return "K/V views not 16-byte aligned for MMA's cp.async";
+    *idx = g_idx.mma[xd][n->k.type];
+    if (*idx < 0) return "no MMA instance for this head size and type";
+    if (fasv_mma_smem(fasv_registry_get(*idx)) > d->smem_per_block) return "MMA's shared memory does not fit this device";
     return NULL;
 }
 
@@ -247,11 +330,21 @@ static void plan_route(const fasv_device *d, const fasv_node *n, fasv_route *r) 
         if (ncols2 > k->ncols2_max) ncols2 = k->ncols2_max;
         int64_t smem = fasv_vec_smem(k, d);
         if (smem <= d->smem_per_block) {
-            set_route(r, FASV_FAM_VEC, vidx, k, ncols1, ncols2, FASV_VEC_KV, 1, FASV_VEC_THREADS, smem, 0, n->k.type,
-                      n->v.type, "decode: exact VEC instance for this head size and type", NULL);
+            set_route(r, FASV_FAM_VEC, vidx, k, ncols1, ncols2, fasv_vec_kv(k), 1, FASV_VEC_THREADS, smem, 0,
+                      n->k.type, n->v.type, "decode: exact VEC instance for this head size and type", NULL, NULL);
             return;
         }
         veto = "VEC's shared memory does not fit this device";
+    }
+
+    int midx = -1;
+    const char *mveto = mma_veto(d, n, &midx);
+    if (!mveto) {
+        const fasv_kinst *k = fasv_registry_get(midx);
+        int ncols2 = (int)(p2 < k->ncols2_max ? p2 : k->ncols2_max);
+        set_route(r, FASV_FAM_MMA, midx, k, k->ncols / ncols2, ncols2, fasv_mma_kv(k), 1, FASV_MMA_THREADS,
+                  fasv_mma_smem(k), 0, n->k.type, n->v.type, "tensor cores: ", veto, NULL);
+        return;
     }
 
     if (!(d->families & FASV_FAMBIT_TILE)) {
@@ -273,7 +366,8 @@ static void plan_route(const fasv_device *d, const fasv_node *n, fasv_route *r) 
         int ncols2 = (int)(p2 < k->ncols2_max ? p2 : k->ncols2_max);
         int ncols1 = (int)(q2 < k->ncols / ncols2 ? q2 : k->ncols / ncols2);
         set_route(r, FASV_FAM_TILE, tries[t], k, ncols1, ncols2, kv, 1, FASV_TILE_THREADS, fasv_tile_smem(k, kv, ct), 0,
-                  ct, ct, k->ncols > FASV_PLAN_NARROW_COLS ? "wide TILE: " : "narrow TILE: ", veto);
+                  ct, ct, k->ncols > FASV_PLAN_NARROW_COLS ? "wide TILE: " : "narrow TILE: ", veto,
+                  (d->families & FASV_FAMBIT_MMA) ? mveto : NULL);
         return;
     }
     snprintf(r->reason, sizeof r->reason, "no TILE configuration for Dk<=%d Dv<=%d fits %d bytes of shared memory (%s)",

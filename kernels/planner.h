@@ -35,6 +35,9 @@ extern "C" {
 #define FASV_PLAN_SPLIT_CHUNK 256    /* ... and gives every split >= 256 keys               */
 #define FASV_PLAN_SPLIT_COLS 8       /* starvation estimate: blocks = ceil(columns / 8)     */
 #define FASV_PLAN_SPLIT_WAVES 2      /* starved when blocks < 2 * n_sm                      */
+#define FASV_PLAN_SPLIT_FILL 2       /* split until the grid covers 2 * n_sm blocks (a size,
+                                        not a class boundary: one round of the 2 blocks per
+                                        SM the split kernels keep resident)                */
 #define FASV_PLAN_MAX_D 576          /* envelope: Dk <= 576, Dv <= 512, multiples of 8      */
 #define FASV_PLAN_MAX_DV 512
 
@@ -49,8 +52,9 @@ int64_t fasv_plan_columns(const fasv_node *n);
 /* Would the un-split grid leave the device starved? ceil(columns / 8) < 2 * n_sm. */
 int fasv_plan_starved(const fasv_device *d, const fasv_node *n);
 /* Scratch every route asks the back-end to reserve: the split-KV workspace
- * bound of the device for value rows of Dv, 2 * SPLIT_COLS * SPLIT_WAVES *
- * n_sm * (Dv + 2) * 4 bytes (0 where SPLIT is not compiled). It depends on
+ * bound of the device for value rows of Dv,
+ * max(2 * COLS * WAVES, COLS * (FILL + WAVES)) * n_sm * (Dv + 2) * 4 bytes with
+ * the SPLIT_ constants above (0 where SPLIT is not compiled). It depends on
  * nothing that changes over a server's life (n_q, n_kv, sequences), and every
  * split the planner can choose needs less (tests/test_planner.c), so scratch
  * sized from any reserved graph covers every compute-time node. */

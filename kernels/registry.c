@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kernels/mma.h"
 #include "kernels/split.h"
 #include "kernels/tile.h"
 #include "kernels/vec.h"
@@ -13,6 +14,7 @@
 #define FASV_FAM_vec FASV_FAM_VEC
 #define FASV_FAM_tile FASV_FAM_TILE
 #define FASV_FAM_split FASV_FAM_SPLIT
+#define FASV_FAM_mma FASV_FAM_MMA
 
 static const fasv_kinst k_table[] = {
 #define FASV_INSTANCE(fam, dk, dv, tk, tv, nc, nc2) \
@@ -98,6 +100,7 @@ int fasv_registry_contract(const fasv_device *dev, const fasv_node *n, const fas
     case FASV_FAM_VEC: return fasv_vec_accepts(k, dev, n, r, why, len);
     case FASV_FAM_TILE: return fasv_tile_accepts(k, dev, n, r, why, len);
     case FASV_FAM_SPLIT: return fasv_split_accepts(k, dev, n, r, why, len);
+    case FASV_FAM_MMA: return fasv_mma_accepts(k, dev, n, r, why, len);
     default: return fail(why, len, "family %s has no preconditions in this registry", fasv_family_name(k->family));
     }
 }

@@ -3,7 +3,7 @@
  * Owns: the instance table built from kernels/instances.def (the same list
  * the HIP sources instantiate), lookups into it, and the contract check of a
  * route: the instance exists, the device compiles its family, and the
- * family's own preconditions (kernels/vec.c, tile.c, split.c) accept the node
+ * family's own preconditions (kernels/vec.c, tile.c, split.c, mma.c) accept the node
  * and the launch the route describes.
  * Must not know: how the planner chooses; GPU runtimes (pure C, no GPU headers).
  */
@@ -36,7 +36,7 @@ enum {
 
 typedef struct fasv_kinst {
     fasv_family family;
-    int dk, dv;         /* vec: exact head sizes; tile/split: bucket bounds */
+    int dk, dv;         /* vec, mma, typed split: exact head sizes; tile, split "any": bucket bounds */
     int type_k, type_v; /* fasv_type, or FASV_KT_any */
     int ncols;          /* column slots per block */
     int ncols2_max;     /* most GQA heads packed per block */

@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "kernels/mma.h"
 #include "kernels/tile.h"
+#include "kernels/vec.h"
 
 static int fail(char *why, size_t len, const char *fmt, ...) {
     if (why && len) {
@@ -31,9 +33,18 @@ int64_t fasv_split_scratch(const fasv_node *n, int n_split) {
 
 int fasv_split_accepts(const fasv_kinst *k, const fasv_device *d, const fasv_node *n, const fasv_route *r, char *why,
                        size_t len) {
-    if (fasv_tile_check_common(k, d, n, r, why, len)) return 1;
-    /* At least two splits (one split is TILE with an extra pass), at most the
-     * combine's register array. */
+    /* Typed instances run the VEC body (8 slots) or the MMA body (64 slots),
+     * with that body's preconditions; the generic ones ("any") the TILE
+     * loader and tile loop. */
+    if (k->type_k != FASV_KT_any || k->type_v != FASV_KT_any) {
+        if (k->ncols == FASV_MMA_COLS ? fasv_mma_check_body(k, d, n, r, why, len)
+                                      : fasv_vec_check_body(k, d, n, r, why, len))
+            return 1;
+    } else if (fasv_tile_check_common(k, d, n, r, why, len)) {
+        return 1;
+    }
+    /* At least two splits (one split is the unsplit kernel with an extra
+     * pass), at most FASV_SPLIT_MAX (the combine's loops and the scratch). */
     if (r->n_split < 2 || r->n_split > FASV_SPLIT_MAX)
         return fail(why, len, "%s combines 2..%d splits, the route says %d", k->key, FASV_SPLIT_MAX, r->n_split);
     /* Every split must own at least one KV tile: a split without one returns

@@ -1,8 +1,11 @@
 /* kernels/split.h — the SPLIT (split-KV) kernel family: scratch size and
  * preconditions (implemented in split.c).
  *
- * The kernels: the tile loop of TILE (kernels/tile.h) run over one contiguous
- * chunk of KV tiles per block: split s of n_split processes tiles
+ * The kernels: the tile loop of TILE (kernels/tile.h; instances of type
+ * "any"), the VEC body (kernels/vec.h; typed instances of 8 slots: exact
+ * head size, K/V types compiled in) or the MMA body (kernels/mma.h; typed
+ * instances of 64 slots, NVIDIA sm_80+, default precision) run over one
+ * contiguous chunk of KV tiles per block: split s of n_split processes tiles
  * [s*T/n_split, (s+1)*T/n_split) of the T = ceil(n_kv / kv_tile) tiles and
  * writes, for every query row (token, head, sequence) of its columns, the
  * partial output (Dv floats, normalised by its own sum) and its (max, sum) to
@@ -20,7 +23,7 @@
 extern "C" {
 #endif
 
-#define FASV_SPLIT_MAX 32 /* the combine keeps every split's (max, sum) of a row in registers */
+#define FASV_SPLIT_MAX 64 /* splits of one row the combine merges (partials and scratch grow with it) */
 
 /* Scratch bytes the launch needs: n_split x n_q x n_head x n_seq rows of
  * (Dv + 2) floats. Saturates at INT64_MAX. */

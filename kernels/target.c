@@ -1,7 +1,7 @@
 /* target.c — the built-in target: the planner, its envelope and the
  * registry's contract, seen through fasv_target (fasv/target.h).
  * Owns only the adaptation; the decisions live in planner.c and the
- * preconditions in vec.c, tile.c and split.c. */
+ * preconditions in vec.c, tile.c, split.c and mma.c. */
 #include "fasv/target.h"
 
 #include "kernels/planner.h"
@@ -30,7 +30,7 @@ static const fasv_target k_builtin = {
     .envelope = builtin_envelope,
     .plan = builtin_plan,
     .contract = builtin_contract,
-    .families = (1u << FASV_FAM_VEC) | (1u << FASV_FAM_TILE) | (1u << FASV_FAM_SPLIT),
+    .families = (1u << FASV_FAM_VEC) | (1u << FASV_FAM_TILE) | (1u << FASV_FAM_SPLIT) | (1u << FASV_FAM_MMA),
 };
 
 const fasv_target *fasv_builtin_target(void) { return &k_builtin; }

@@ -17,15 +17,20 @@ static int fail(char *why, size_t len, const char *fmt, ...) {
     return 1;
 }
 
+int fasv_vec_kv(const fasv_kinst *k) { return FASV_VEC_THREADS * FASV_VEC_ROWS * FASV_VEC_CHUNK / k->dk; }
+
 int64_t fasv_vec_smem(const fasv_kinst *k, const fasv_device *d) {
     int64_t warps = FASV_VEC_THREADS / d->warp_size;
-    return (int64_t)k->ncols * (FASV_VEC_KV + warps * ((int64_t)k->dv + 2)) * 4;
+    int64_t step = 2 * (int64_t)fasv_vec_kv(k) + warps; /* all warps' score buffers, per column */
+    int64_t merge = 2 * warps + k->dv;
+    int64_t ring = 2LL * FASV_VEC_STAGES * FASV_VEC_ROWS * 16 * FASV_VEC_THREADS;
+    return (int64_t)k->ncols * (step > merge ? step : merge) * 4 + ring;
 }
 
 static int is_float(fasv_type t) { return t == FASV_TYPE_F32 || t == FASV_TYPE_F16 || t == FASV_TYPE_BF16; }
 
-int fasv_vec_accepts(const fasv_kinst *k, const fasv_device *d, const fasv_node *n, const fasv_route *r, char *why,
-                     size_t len) {
+int fasv_vec_check_body(const fasv_kinst *k, const fasv_device *d, const fasv_node *n, const fasv_route *r, char *why,
+                        size_t len) {
     /* Template on the head size: the loops over D are unrolled for exactly
      * dk (= dv); another D would read past or short of the row. */
     if (fasv_dk(n) != k->dk || fasv_dv(n) != k->dv)
@@ -49,11 +54,14 @@ int fasv_vec_accepts(const fasv_kinst *k, const fasv_device *d, const fasv_node 
                     k->key, (long long)n->v.offset, (long long)n->v.nb[1], (long long)n->v.nb[2], (long long)n->v.nb[3]);
     /* Column packing (ncols2 divides the GQA ratio, ncols1*ncols2 <= slots). */
     if (fasv_kinst_check_columns(k, n, r, why, len)) return 1;
-    /* __launch_bounds__(128), and the combine buffer is indexed by warp id. */
+    /* __launch_bounds__(128), and the merge buffer is indexed by warp id. */
     if (r->threads != FASV_VEC_THREADS)
         return fail(why, len, "%s runs %d threads per block, the route says %d", k->key, FASV_VEC_THREADS, r->threads);
-    if (r->kv_tile != FASV_VEC_KV)
-        return fail(why, len, "%s steps %d keys at a time, the route says kv_tile=%d", k->key, FASV_VEC_KV, r->kv_tile);
+    /* Keys per block step: fixed by the head size (lanes per row) and the
+     * rows each lane loads; split ranges are whole steps. */
+    if (r->kv_tile != fasv_vec_kv(k))
+        return fail(why, len, "%s steps %d keys at a time, the route says kv_tile=%d", k->key, fasv_vec_kv(k),
+                    r->kv_tile);
     /* The launcher allocates exactly the route's shared memory. */
     int64_t smem = fasv_vec_smem(k, d);
     if (r->smem_bytes != smem)
@@ -62,16 +70,23 @@ int fasv_vec_accepts(const fasv_kinst *k, const fasv_device *d, const fasv_node 
     if (smem > d->smem_per_block)
         return fail(why, len, "%s needs %lld bytes of shared memory, %s allows %d per block", k->key, (long long)smem,
                     d->name, d->smem_per_block);
-    /* VEC writes the output directly: no split (the route's scratch is the
-     * planner's reservation, which this kernel does not use). */
-    if (r->n_split != 1 || r->scratch_bytes < 0)
-        return fail(why, len, "%s does not split KV (route: split=%d scratch=%lld)", k->key, r->n_split,
-                    (long long)r->scratch_bytes);
     /* The route must say what the kernel computes in: VEC reads K/V natively. */
     if (r->eff_type_k != (int)n->k.type || r->eff_type_v != (int)n->v.type)
         return fail(why, len, "%s reads K/V in their storage types (%s, %s); the route reports %s, %s", k->key,
                     fasv_type_name(n->k.type), fasv_type_name(n->v.type),
                     r->eff_type_k >= 0 ? fasv_type_name((fasv_type)r->eff_type_k) : "?",
                     r->eff_type_v >= 0 ? fasv_type_name((fasv_type)r->eff_type_v) : "?");
+    return 0;
+}
+
+int fasv_vec_accepts(const fasv_kinst *k, const fasv_device *d, const fasv_node *n, const fasv_route *r, char *why,
+                     size_t len) {
+    if (fasv_vec_check_body(k, d, n, r, why, len)) return 1;
+    /* VEC writes the output directly: no split (typed SPLIT instances run
+     * the same body with splits; the route's scratch is the planner's
+     * reservation, which this kernel does not use). */
+    if (r->n_split != 1 || r->scratch_bytes < 0)
+        return fail(why, len, "%s does not split KV (route: split=%d scratch=%lld)", k->key, r->n_split,
+                    (long long)r->scratch_bytes);
     return 0;
 }

@@ -14,7 +14,9 @@
  *    WGP on RDNA; MFMA on CDNA1-3 with f16/bf16/i8, fp8 on CDNA3; WMMA on
  *    RDNA3/4 with f16/bf16/i8, fp8 on RDNA4). CU counts of the named products.
  * Families: what this build of the built-in target compiles for each device
- * (kernels/ registry); MMA joins on NVIDIA sm_80+ once that family exists.
+ * (kernels/ registry); MMA (mma.sync m16n8k16 with f16/bf16, cp.async) on
+ * NVIDIA sm_80+ only: Volta and Turing lack the bf16 MMA shape and cp.async,
+ * and the AMD build compiles no MMA device code.
  */
 #include "fasv/device.h"
 
@@ -22,6 +24,7 @@
 
 #define KiB 1024
 #define F_BASE (FASV_FAMBIT_VEC | FASV_FAMBIT_TILE | FASV_FAMBIT_SPLIT)
+#define F_MMA (F_BASE | FASV_FAMBIT_MMA)
 
 static const fasv_device k_devices[] = {
     /* name     product                            vendor            arch      cc    warp smem/blk    smem/sm     nsm fp16  mc             mc types                                        families */
@@ -46,13 +49,13 @@ static const fasv_device k_devices[] = {
     {"sm_75", "Tesla T4", FASV_VENDOR_NVIDIA, "Turing", 75, 32, 64 * KiB, 64 * KiB, 40, true, FASV_MC_MMA,
      FASV_MCT_F16 | FASV_MCT_I8, F_BASE},
     {"sm_80", "A100", FASV_VENDOR_NVIDIA, "Ampere", 80, 32, 163 * KiB, 164 * KiB, 108, true, FASV_MC_MMA,
-     FASV_MCT_F16 | FASV_MCT_BF16 | FASV_MCT_I8, F_BASE},
+     FASV_MCT_F16 | FASV_MCT_BF16 | FASV_MCT_I8, F_MMA},
     {"sm_86", "GeForce RTX 3090", FASV_VENDOR_NVIDIA, "Ampere", 86, 32, 99 * KiB, 100 * KiB, 82, true, FASV_MC_MMA,
-     FASV_MCT_F16 | FASV_MCT_BF16 | FASV_MCT_I8, F_BASE},
+     FASV_MCT_F16 | FASV_MCT_BF16 | FASV_MCT_I8, F_MMA},
     {"sm_89", "GeForce RTX 4090", FASV_VENDOR_NVIDIA, "Ada Lovelace", 89, 32, 99 * KiB, 100 * KiB, 128, true,
-     FASV_MC_MMA, FASV_MCT_F16 | FASV_MCT_BF16 | FASV_MCT_I8 | FASV_MCT_FP8, F_BASE},
+     FASV_MC_MMA, FASV_MCT_F16 | FASV_MCT_BF16 | FASV_MCT_I8 | FASV_MCT_FP8, F_MMA},
     {"sm_90", "H100 SXM", FASV_VENDOR_NVIDIA, "Hopper", 90, 32, 227 * KiB, 228 * KiB, 132, true, FASV_MC_MMA,
-     FASV_MCT_F16 | FASV_MCT_BF16 | FASV_MCT_I8 | FASV_MCT_FP8, F_BASE},
+     FASV_MCT_F16 | FASV_MCT_BF16 | FASV_MCT_I8 | FASV_MCT_FP8, F_MMA},
 };
 
 const fasv_device *fasv_devices(int *count) {

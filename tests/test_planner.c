@@ -10,6 +10,7 @@
 #include "fasv/props.h"
 #include "fasv/target.h"
 #include "kernels/planner.h"
+#include "kernels/mma.h"
 #include "kernels/registry.h"
 #include "kernels/split.h"
 #include "kernels/tile.h"
@@ -34,7 +35,7 @@ static const fasv_device *dev(const char *name) {
 static void test_registry(void) {
     int n;
     const fasv_kinst *t = fasv_registry(&n);
-    CHECKF(n == 36, "36 instances expected (24 vec, 8 tile, 4 split), got %d", n);
+    CHECKF(n == 57, "57 instances expected (24 vec, 8 tile, 19 split, 6 mma), got %d", n);
     CHECKF(n <= 60, "CI compiles every instance twice: keep it under 60");
     int fam[FASV_FAM_COUNT] = {0};
     for (int i = 0; i < n; i++) {
@@ -42,29 +43,59 @@ static void test_registry(void) {
         for (int j = 0; j < i; j++) CHECKF(strcmp(t[i].key, t[j].key) != 0, "duplicate key %s", t[i].key);
         CHECKF(strlen(t[i].key) < FASV_KEY_LEN, "key %s too long for a route", t[i].key);
         CHECKF(t[i].ncols2_max >= 1 && t[i].ncols >= t[i].ncols2_max, "%s columns", t[i].key);
-        if (t[i].family == FASV_FAM_VEC) {
-            CHECKF(t[i].dk == t[i].dv && (t[i].dk == 64 || t[i].dk == 128 || t[i].dk == 256), "%s", t[i].key);
-            CHECKF(t[i].type_k == t[i].type_v && t[i].type_k >= 0, "%s: vec is same-type", t[i].key);
+        int exact = t[i].dk == t[i].dv && (t[i].dk == 64 || t[i].dk == 128 || t[i].dk == 256);
+        int typed = t[i].type_k != FASV_KT_any || t[i].type_v != FASV_KT_any;
+        if (t[i].family == FASV_FAM_VEC || t[i].family == FASV_FAM_MMA || (t[i].family == FASV_FAM_SPLIT && typed)) {
+            CHECKF(exact, "%s: exact head sizes only", t[i].key);
+            CHECKF(t[i].type_k == t[i].type_v && t[i].type_k >= 0, "%s: one compiled type for K and V", t[i].key);
         } else {
-            CHECKF(t[i].type_k == FASV_KT_any && t[i].type_v == FASV_KT_any, "%s converts any type", t[i].key);
+            CHECKF(!typed, "%s converts any type", t[i].key);
         }
+        if (t[i].family == FASV_FAM_MMA)
+            CHECKF((t[i].type_k == FASV_TYPE_F16 || t[i].type_k == FASV_TYPE_BF16) && t[i].ncols == FASV_MMA_COLS,
+                   "%s: f16/bf16 tensor-core operands, 64 slots", t[i].key);
     }
-    CHECK(fam[FASV_FAM_VEC] == 24 && fam[FASV_FAM_TILE] == 8 && fam[FASV_FAM_SPLIT] == 4);
-    /* every same-type pair at every VEC head size */
-    for (int d = 64; d <= 256; d *= 2)
+    CHECK(fam[FASV_FAM_VEC] == 24 && fam[FASV_FAM_TILE] == 8 && fam[FASV_FAM_SPLIT] == 19 && fam[FASV_FAM_MMA] == 6);
+    /* every same-type pair at every VEC head size; typed SPLIT for the decode cache types; MMA for f16, bf16 */
+    static const fasv_type split_types[] = {FASV_TYPE_F16, FASV_TYPE_BF16, FASV_TYPE_Q8_0};
+    for (int d = 64; d <= 256; d *= 2) {
         for (int ty = 0; ty < FASV_TYPE_COUNT; ty++)
             CHECKF(fasv_registry_find(FASV_FAM_VEC, d, d, ty, ty, 8) >= 0, "vec d%d %s", d, fasv_type_name(ty));
+        for (int k = 0; k < 3; k++)
+            CHECKF(fasv_registry_find(FASV_FAM_SPLIT, d, d, split_types[k], split_types[k], 8) >= 0, "split d%d %s", d,
+                   fasv_type_name(split_types[k]));
+        CHECK(fasv_registry_find(FASV_FAM_MMA, d, d, FASV_TYPE_F16, FASV_TYPE_F16, 64) >= 0);
+        CHECK(fasv_registry_find(FASV_FAM_SPLIT, d, d, FASV_TYPE_F16, FASV_TYPE_F16, 64) >= 0); /* MMA body */
+        CHECK(fasv_registry_find(FASV_FAM_SPLIT, d, d, FASV_TYPE_BF16, FASV_TYPE_BF16, 64) >= 0);
+        CHECK(fasv_registry_find(FASV_FAM_SPLIT, d, d, FASV_TYPE_Q8_0, FASV_TYPE_Q8_0, 64) < 0);
+        CHECK(fasv_registry_find(FASV_FAM_MMA, d, d, FASV_TYPE_BF16, FASV_TYPE_BF16, 64) >= 0);
+        CHECK(fasv_registry_find(FASV_FAM_MMA, d, d, FASV_TYPE_F32, FASV_TYPE_F32, 64) < 0);
+    }
     CHECK(fasv_registry_find(FASV_FAM_VEC, 96, 96, FASV_TYPE_F16, FASV_TYPE_F16, 8) < 0);
     CHECK(strcmp(t[fasv_registry_find(FASV_FAM_VEC, 128, 128, FASV_TYPE_F16, FASV_TYPE_F16, 8)].key,
                  "vec:128x128:f16,f16:c8g8") == 0);
+    CHECK(strcmp(t[fasv_registry_find(FASV_FAM_MMA, 128, 128, FASV_TYPE_F16, FASV_TYPE_F16, 64)].key,
+                 "mma:128x128:f16,f16:c64g8") == 0);
     CHECK(fasv_registry_get(-1) == NULL && fasv_registry_get(n) == NULL);
 }
 
 static void test_footprints(void) {
     const fasv_kinst *v256 = fasv_registry_get(fasv_registry_find(FASV_FAM_VEC, 256, 256, FASV_TYPE_F16, FASV_TYPE_F16, 8));
-    /* 8 columns x (128 scores + warps x (256 + 2)) x 4 bytes */
-    CHECK(fasv_vec_smem(v256, dev("gfx1100")) == 8 * (128 + 4 * 258) * 4); /* 37120, wave32: 4 warps */
-    CHECK(fasv_vec_smem(v256, dev("gfx90a")) == 8 * (128 + 2 * 258) * 4);  /* 20608, wave64: 2 waves */
+    const fasv_kinst *v64 = fasv_registry_get(fasv_registry_find(FASV_FAM_VEC, 64, 64, FASV_TYPE_F16, FASV_TYPE_F16, 8));
+    /* keys per block step: 128 threads x 4 rows x 8 values / D */
+    CHECK(fasv_vec_kv(v256) == 16 && fasv_vec_kv(v64) == 64);
+    /* 8 columns x max(2 x 16 keys + 4 warps (step buffers), 2 x 4 warps + 256 (merge)) x 4 bytes,
+     * plus the cp.async ring: 16 bytes x 4 rows x 2 stages x (K, V) x 128 threads = 32768 */
+    CHECK(fasv_vec_smem(v256, dev("gfx1100")) == 8 * 264 * 4 + 32768); /* wave32: 4 warps */
+    CHECK(fasv_vec_smem(v256, dev("gfx90a")) == 8 * 260 * 4 + 32768);  /* wave64: 2 waves */
+    CHECK(fasv_vec_smem(v64, dev("sm_90")) == 8 * 132 * 4 + 32768);    /* the step buffers are the larger */
+    /* VEC fits the smallest modeled device (sm_61: 48 KiB) at every head size */
+    CHECK(fasv_vec_smem(v256, dev("sm_61")) <= dev("sm_61")->smem_per_block);
+    /* MMA: 2 bytes x (terms x 64 x D + 2 x kv_tile x D) */
+    const fasv_kinst *m128 = fasv_registry_get(fasv_registry_find(FASV_FAM_MMA, 128, 128, FASV_TYPE_F16, FASV_TYPE_F16, 64));
+    const fasv_kinst *m256b = fasv_registry_get(fasv_registry_find(FASV_FAM_MMA, 256, 256, FASV_TYPE_BF16, FASV_TYPE_BF16, 64));
+    CHECK(fasv_mma_kv(m128) == 64 && fasv_mma_q_terms(m128) == 2 && fasv_mma_smem(m128) == 2 * (2 * 64 * 128 + 2 * 64 * 128));
+    CHECK(fasv_mma_kv(m256b) == 32 && fasv_mma_q_terms(m256b) == 3 && fasv_mma_smem(m256b) == 131072);
     const fasv_kinst *w256 = fasv_registry_get(fasv_registry_find(FASV_FAM_TILE, 256, 256, FASV_KT_any, FASV_KT_any, 32));
     /* Q 32x256x2 + KV 64x256x2 + scores 32x64x4 + stats 32x8 */
     CHECK(fasv_tile_smem(w256, 64, FASV_TYPE_F16) == 16384 + 32768 + 8192 + 256);
@@ -90,27 +121,56 @@ static void test_vec_and_split(void) {
     fasv_plan(dev("sm_90"), &n, &r);
     CHECKF(r.family == FASV_FAM_VEC, "short decode on sm_90 is VEC, got %s (%s)", fasv_family_name(r.family), r.reason);
     CHECK(strcmp(r.key, "vec:128x128:f16,f16:c8g8") == 0);
-    CHECK(r.ncols1 == 1 && r.ncols2 == 4 && r.threads == 128 && r.kv_tile == 128 && r.n_split == 1);
+    CHECK(r.ncols1 == 1 && r.ncols2 == 4 && r.threads == 128 && r.kv_tile == 32 && r.n_split == 1);
     /* scratch: the reservation of sm_90 for Dv = 128: 2 * 8 * 2 * 132 rows of (128 + 2) floats */
-    CHECK(r.smem_bytes == 8 * (128 + 4 * 130) * 4 && r.scratch_bytes == 4224LL * 130 * 4);
+    CHECK(r.smem_bytes == 8 * (2 * 4 + 128) * 4 + 32768 && r.scratch_bytes == 4224LL * 130 * 4);
     CHECK(r.eff_type_k == FASV_TYPE_F16 && r.eff_type_v == FASV_TYPE_F16);
 
-    /* Long context: 32 columns make 4 blocks of 8 < 2 x 132 SMs, n_kv >= 512: split.
-     * SPLIT c8: ncols2 = 4, ncols1 = 1; kv_tile 128 fits (38976 B); grid 1 x 8 x 1 = 8
-     * blocks -> want ceil(264 / 8) = 33, at most min(32, 4096 / 256 = 16) -> 16. */
+    /* Long context: 32 columns make 4 blocks of 8 < 2 x 132 SMs, n_kv >= 512: split,
+     * on sm_90 with the typed instance of the MMA body: ncols2 = 4, ncols1 = 1,
+     * kv_tile 64, MMA's 65536 bytes; grid 1 x 8 x 1 = 8 blocks -> want
+     * ceil(2 x 132 / 8) = 33, at most min(64, 4096 / 256 = 16) -> 16. */
     b.kv = 4096;
     n = make(&b);
     fasv_plan(dev("sm_90"), &n, &r);
     CHECKF(r.family == FASV_FAM_SPLIT, "long decode on sm_90 splits, got %s", fasv_family_name(r.family));
-    CHECK(strcmp(r.key, "split:128x128:any,any:c8g8") == 0);
-    CHECK(r.ncols1 == 1 && r.ncols2 == 4 && r.kv_tile == 128 && r.threads == 256);
+    CHECKF(strcmp(r.key, "split:128x128:f16,f16:c64g8") == 0, "%s", r.key);
+    CHECK(r.ncols1 == 1 && r.ncols2 == 4 && r.kv_tile == 64 && r.threads == 128);
     CHECKF(r.n_split == 16, "n_split %d", r.n_split);
-    CHECK(r.smem_bytes == 8 * 128 * 4 + 128 * 128 * 4 + 8 * 128 * 4 + 64); /* f32 tiles (tile.c) */
+    CHECK(r.smem_bytes == 65536 && r.eff_type_k == FASV_TYPE_F16);
     CHECK(fasv_split_scratch(&n, r.n_split) == 16LL * 32 * (128 + 2) * 4); /* what the 16 splits use */
     CHECK(r.scratch_bytes == 4224LL * 130 * 4);                             /* what the route reserves */
-    /* Fewer SMs, fewer splits: sm_61 (30 SMs, no fast fp16: f32): want ceil(60 / 8) = 8. */
+    /* precision f32: the typed instance of the VEC body (kv_tile 32, VEC's footprint) */
+    n.prec = FASV_PREC_F32;
+    fasv_plan(dev("sm_90"), &n, &r);
+    CHECKF(strcmp(r.key, "split:128x128:f16,f16:c8g8") == 0, "%s", r.key);
+    CHECK(r.ncols1 == 1 && r.ncols2 == 4 && r.kv_tile == 32 && r.threads == 128 && r.n_split == 16);
+    CHECK(r.smem_bytes == 8 * (2 * 4 + 128) * 4 + 32768 && r.eff_type_k == FASV_TYPE_F16);
+    n.prec = FASV_PREC_DEFAULT;
+    /* a type without a typed instance takes the generic SPLIT (tile body, f32 tiles) */
+    b.type_k = b.type_v = FASV_TYPE_Q4_0;
+    n = make(&b);
+    fasv_plan(dev("sm_90"), &n, &r);
+    CHECK(r.family == FASV_FAM_SPLIT && strcmp(r.key, "split:128x128:any,any:c8g8") == 0 && r.threads == 256);
+    CHECK(r.kv_tile == 128 && r.smem_bytes == 8 * 128 * 4 + 128 * 128 * 4 + 8 * 128 * 4 + 64);
+    CHECK(r.eff_type_k == FASV_TYPE_F32 && r.n_split == 16);
+    b.type_k = b.type_v = FASV_TYPE_F16;
+    n = make(&b);
+    /* Fewer SMs, fewer splits, no tensor cores: sm_61 (30 SMs): the VEC body, want ceil(2 x 30 / 8) = 8. */
     fasv_plan(dev("sm_61"), &n, &r);
-    CHECK(r.family == FASV_FAM_SPLIT && r.n_split == 8 && r.eff_type_k == FASV_TYPE_F32);
+    CHECK(r.family == FASV_FAM_SPLIT && r.n_split == 8 && r.eff_type_k == FASV_TYPE_F16);
+    CHECK(strcmp(r.key, "split:128x128:f16,f16:c8g8") == 0);
+    /* 32k keys, 4 KV heads (GQA 8): want ceil(264 / 4) = 66, at most min(64, 128) -> 64 */
+    b.nh = 4;
+    b.gqa = 8;
+    b.kv = 32768;
+    n = make(&b);
+    fasv_plan(dev("sm_90"), &n, &r);
+    CHECK(r.family == FASV_FAM_SPLIT && r.n_split == 64 && r.ncols2 == 8);
+    b.nh = 8;
+    b.gqa = 4;
+    b.kv = 4096;
+    n = make(&b);
 
     /* 128 KV heads: 512 columns = 64 blocks of 8, enough for sm_61 (>= 2 x 30 SMs),
      * still starving sm_90 (< 2 x 132). */
@@ -157,18 +217,55 @@ static void test_tile_choices(void) {
     fasv_plan(dev("sm_90"), &n, &r);
     CHECK(r.eff_type_k == FASV_TYPE_F32 && r.eff_type_v == FASV_TYPE_F32);
 
-    /* n_q = 4, D=128 f16, MHA, many heads: TILE narrow on a fast-fp16 device ... */
+    /* n_q = 4, D=128 f16, MHA, many heads: MMA on sm_80+ (64 slots: 64 rows of one head) ... */
     fasv_build_defaults(&b);
     b.nh = 32;
     b.nb = 4;
     b.kv = 256;
     n = make(&b);
     fasv_plan(dev("sm_80"), &n, &r);
-    CHECKF(r.family == FASV_FAM_TILE && strcmp(r.key, "tile:128x128:any,any:c8g8") == 0, "sm_80: %s", r.key);
-    CHECK(r.ncols1 == 4 && r.ncols2 == 1 && r.kv_tile == 128 && r.smem_bytes == 4096 + 65536 + 4096 + 64);
+    CHECKF(r.family == FASV_FAM_MMA && strcmp(r.key, "mma:128x128:f16,f16:c64g8") == 0, "sm_80: %s", r.key);
+    CHECK(r.ncols1 == 64 && r.ncols2 == 1 && r.kv_tile == 64 && r.threads == 128 && r.smem_bytes == 65536);
+    /* scratch: the reservation of sm_80 for Dv = 128: 2 * 8 * 2 * 108 rows of (128 + 2) floats */
+    CHECK(r.eff_type_k == FASV_TYPE_F16 && r.n_split == 1 && r.scratch_bytes == 3456LL * 130 * 4);
+    /* ... TILE narrow where there are no tensor-core kernels (Turing: 64 KiB, f32 tiles:
+     * 128 keys need 4096 + 65536 + 4096 + 64 > 65536, so 64: 4096 + 32768 + 2048 + 64) */
+    fasv_plan(dev("sm_75"), &n, &r);
+    CHECKF(r.family == FASV_FAM_TILE && strcmp(r.key, "tile:128x128:any,any:c8g8") == 0, "sm_75: %s", r.key);
+    CHECK(r.ncols1 == 4 && r.ncols2 == 1 && r.kv_tile == 64 && r.smem_bytes == 4096 + 32768 + 2048 + 64);
+    /* ... and for precision f32 (MMA rounds P) */
+    n.prec = FASV_PREC_F32;
+    fasv_plan(dev("sm_90"), &n, &r);
+    CHECKF(r.family == FASV_FAM_TILE && strstr(r.reason, "f32 precision"), "prec f32: %s", r.reason);
+    n.prec = FASV_PREC_DEFAULT;
     /* ... VEC on Pascal, whose TILE would run in f32 */
     fasv_plan(dev("sm_61"), &n, &r);
     CHECKF(r.family == FASV_FAM_VEC && r.ncols1 == 4 && r.ncols2 == 1, "sm_61: %s", fasv_family_name(r.family));
+    /* GQA 8 packs 8 heads x 8 rows; bf16 D=256 (128 KiB) fits sm_80 and sm_90, not the 99 KiB of sm_86 */
+    fasv_build_defaults(&b);
+    b.hsk = b.hsv = 256;
+    b.nh = 2;
+    b.gqa = 8;
+    b.nb = 100;
+    b.type_k = b.type_v = FASV_TYPE_BF16;
+    n = make(&b);
+    fasv_plan(dev("sm_90"), &n, &r);
+    CHECK(r.family == FASV_FAM_MMA && r.ncols1 == 8 && r.ncols2 == 8 && r.kv_tile == 32 && r.smem_bytes == 131072);
+    fasv_plan(dev("sm_80"), &n, &r);
+    CHECK(r.family == FASV_FAM_MMA);
+    fasv_plan(dev("sm_86"), &n, &r);
+    CHECKF(r.family == FASV_FAM_TILE && strstr(r.reason, "MMA's shared memory"), "sm_86: %s", r.reason);
+    b.type_k = b.type_v = FASV_TYPE_F16; /* f16 D=256: 96 KiB fits sm_86 */
+    n = make(&b);
+    fasv_plan(dev("sm_86"), &n, &r);
+    CHECK(r.family == FASV_FAM_MMA && r.smem_bytes == 98304);
+    /* no AMD device routes MMA */
+    fasv_plan(dev("gfx942"), &n, &r);
+    CHECK(r.family == FASV_FAM_TILE);
+    fasv_build_defaults(&b);
+    b.nh = 32;
+    b.nb = 4;
+    b.kv = 256;
     /* quantized K/V keep VEC up to 8 rows everywhere */
     b.type_k = b.type_v = FASV_TYPE_Q8_0;
     b.nb = 8;
@@ -194,6 +291,11 @@ static void test_tile_choices(void) {
     n = make(&b);
     fasv_plan(dev("gfx1100"), &n, &r);
     CHECKF(r.family == FASV_FAM_TILE && strstr(r.reason, "16-byte"), "misaligned f16: %s", r.reason);
+    b.nb = 40; /* ... nor MMA (cp.async) */
+    n = make(&b);
+    fasv_plan(dev("sm_90"), &n, &r);
+    CHECKF(r.family == FASV_FAM_TILE && strstr(r.reason, "cp.async"), "misaligned f16 on sm_90: %s", r.reason);
+    b.nb = 1;
     b.type_k = b.type_v = FASV_TYPE_Q8_0;
     n = make(&b);
     fasv_plan(dev("gfx1100"), &n, &r);
@@ -306,22 +408,100 @@ static void test_contract(void) {
     fasv_node n136 = make(&b3);
     expect_reject(d, &n136, &r, "holds Dk<=128");
 
-    /* SPLIT */
+    /* SPLIT (typed: the VEC body) */
     b.kv = 4096;
     n = make(&b);
     fasv_plan(d, &n, &r);
-    CHECK(r.family == FASV_FAM_SPLIT);
+    CHECK(r.family == FASV_FAM_SPLIT && strcmp(r.key, "split:128x128:f16,f16:c8g8") == 0);
     CHECKF(fasv_registry_contract(d, &n, &r, why, sizeof why) == 0, "%s", why);
     t = r, t.scratch_bytes = fasv_split_scratch(&n, r.n_split) - 1;
     expect_reject(d, &n, &t, "scratch");
     t = r, t.n_split = 1;
     expect_reject(d, &n, &t, "splits");
-    fasv_node shortkv = n; /* 33 keys: 2 tiles of 32, but the route has more splits */
+    t = r, t.kv_tile = 128;
+    expect_reject(d, &n, &t, "steps 32 keys");
+    t = r, t.smem_bytes += 4;
+    expect_reject(d, &n, &t, "shared memory");
+    fasv_node shortkv = n; /* 33 keys: 2 steps of 32, but the route has more splits */
     shortkv.k.ne[1] = shortkv.v.ne[1] = 33;
-    t = r, t.kv_tile = 32, t.smem_bytes = fasv_tile_smem(fasv_registry_get(r.instance), 32, (fasv_type)r.eff_type_k);
-    t.n_split = 3;
+    t = r, t.n_split = 3;
     t.scratch_bytes = fasv_split_scratch(&shortkv, 3);
     expect_reject(d, &shortkv, &t, "without a tile");
+    /* the generic SPLIT's preconditions are TILE's */
+    fasv_build bq = b;
+    bq.type_k = bq.type_v = FASV_TYPE_Q4_0;
+    fasv_node nq = make(&bq);
+    fasv_plan(d, &nq, &r);
+    CHECK(r.family == FASV_FAM_SPLIT && strcmp(r.key, "split:128x128:any,any:c8g8") == 0);
+    CHECKF(fasv_registry_contract(d, &nq, &r, why, sizeof why) == 0, "%s", why);
+    t = r, t.kv_tile = 12;
+    expect_reject(d, &nq, &t, "kv_tile");
+    t = r, t.threads = 128;
+    expect_reject(d, &nq, &t, "threads");
+
+    /* MMA */
+    const fasv_device *h = dev("sm_90");
+    fasv_build bm;
+    fasv_build_defaults(&bm);
+    bm.nh = 4;
+    bm.gqa = 2;
+    bm.nb = 100;
+    bm.kv = 300;
+    fasv_node nm = make(&bm);
+    fasv_plan(h, &nm, &r);
+    CHECK(r.family == FASV_FAM_MMA && r.ncols1 == 32 && r.ncols2 == 2);
+    CHECKF(fasv_registry_contract(h, &nm, &r, why, sizeof why) == 0, "%s", why);
+    t = r, t.threads = 256;
+    expect_reject(h, &nm, &t, "threads");
+    t = r, t.kv_tile = 32;
+    expect_reject(h, &nm, &t, "steps 64 keys");
+    t = r, t.smem_bytes -= 2;
+    expect_reject(h, &nm, &t, "shared memory");
+    t = r, t.ncols1 = 33; /* 33 x 2 > 64 slots */
+    expect_reject(h, &nm, &t, "column slots");
+    t = r, t.n_split = 2;
+    expect_reject(h, &nm, &t, "does not split");
+    t = r, t.eff_type_k = FASV_TYPE_F32;
+    expect_reject(h, &nm, &t, "storage types");
+    fasv_node mf = nm;
+    mf.prec = FASV_PREC_F32;
+    expect_reject(h, &mf, &r, "f32 precision");
+    fasv_node mk = nm;
+    mk.k.offset = 8;
+    mk.k.buf_bytes += 8;
+    CHECK(fasv_node_check(&mk, why, sizeof why) == FASV_LEGAL);
+    expect_reject(h, &mk, &r, "cp.async");
+    fasv_build bm2 = bm;
+    bm2.type_k = bm2.type_v = FASV_TYPE_BF16;
+    fasv_node nbf = make(&bm2);
+    expect_reject(h, &nbf, &r, "tensor-core operands");
+    /* devices without the family: the contract says so before the kernel's own check */
+    expect_reject(dev("sm_75"), &nm, &r, "not compiled");
+    expect_reject(dev("gfx942"), &nm, &r, "not compiled");
+    fasv_device fake = *dev("sm_75");
+    fake.families |= FASV_FAMBIT_MMA; /* a build that claimed MMA on Turing */
+    expect_reject(&fake, &nm, &r, "sm_80+");
+    /* SPLIT with the MMA body: MMA's preconditions and SPLIT's */
+    fasv_build bs;
+    fasv_build_defaults(&bs);
+    bs.nh = 8;
+    bs.gqa = 4;
+    bs.kv = 8192;
+    fasv_node ns = make(&bs);
+    fasv_route rsp;
+    fasv_plan(h, &ns, &rsp);
+    CHECK(rsp.family == FASV_FAM_SPLIT && strcmp(rsp.key, "split:128x128:f16,f16:c64g8") == 0 && rsp.n_split == 32);
+    CHECKF(fasv_registry_contract(h, &ns, &rsp, why, sizeof why) == 0, "%s", why);
+    t = rsp, t.kv_tile = 32;
+    expect_reject(h, &ns, &t, "steps 64 keys");
+    t = rsp, t.n_split = 1;
+    expect_reject(h, &ns, &t, "splits");
+    t = rsp, t.scratch_bytes = fasv_split_scratch(&ns, rsp.n_split) - 4;
+    expect_reject(h, &ns, &t, "scratch");
+    fasv_node sf = ns;
+    sf.prec = FASV_PREC_F32;
+    expect_reject(h, &sf, &rsp, "f32 precision");
+    expect_reject(dev("sm_75"), &ns, &rsp, "sm_80+");
 }
 
 /* The seed report: Gemma 4 31B on two GPUs with tensor split (per GPU 16 query

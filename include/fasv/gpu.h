@@ -93,6 +93,19 @@ typedef struct fasv_gpu_launch {
  * NULL, gets the device time of the launch. */
 fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, double *ms, char *err, size_t errlen);
 
+/* Benchmarks (bench/gpu_perf). warmup + reps launches enqueued back to back
+ * behind a spin kernel (so the queue is full before the first one starts and
+ * no host gap falls inside a measurement), launch k using l[k % nl] (rotating
+ * buffer sets, so that the cache does not serve repeated inputs), each
+ * bracketed by device events; ms[k] (k < reps) gets the device time of timed
+ * launch k (kernel plus split combine). Every l[i] is checked like
+ * fasv_gpu_run's. */
+fasv_gpu_status fasv_gpu_time(fasv_gpu *g, const fasv_gpu_launch *l, int nl, int warmup, int reps, double *ms,
+                              char *err, size_t errlen);
+/* The same for device-to-device copies of `bytes` from src to dst. */
+fasv_gpu_status fasv_gpu_time_copy(fasv_gpu *g, fasv_gpu_buf *dst, const fasv_gpu_buf *src, int64_t bytes, int warmup,
+                                   int reps, double *ms, char *err, size_t errlen);
+
 /* Is there a kernel for this route's instance in this build? 0 = yes; else a
  * reason in why. */
 int fasv_gpu_has_instance(const fasv_route *r, char *why, size_t len);

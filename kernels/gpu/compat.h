@@ -24,6 +24,13 @@
 #define FA_FULL_MASK 0
 static __device__ __forceinline__ float fa_shfl_xor(float v, int m) { return __shfl_xor(v, m, FA_WARP_SIZE); }
 static __device__ __forceinline__ float fa_shfl(float v, int src) { return __shfl(v, src, FA_WARP_SIZE); }
+/* Order shared-memory accesses among the lanes of one wavefront (which run in
+ * lockstep and issue LDS operations in order): a fence at wavefront scope
+ * and a scheduling barrier. */
+static __device__ __forceinline__ void fa_syncwarp(void) {
+    __builtin_amdgcn_fence(__ATOMIC_SEQ_CST, "wavefront");
+    __builtin_amdgcn_wave_barrier();
+}
 
 #elif defined(__CUDACC__)
 #define FASV_CUDA 1
@@ -34,6 +41,7 @@ static __device__ __forceinline__ float fa_shfl_xor(float v, int m) {
     return __shfl_xor_sync(0xffffffffu, v, m, FA_WARP_SIZE);
 }
 static __device__ __forceinline__ float fa_shfl(float v, int src) { return __shfl_sync(0xffffffffu, v, src, FA_WARP_SIZE); }
+static __device__ __forceinline__ void fa_syncwarp(void) { __syncwarp(); }
 
 /* runtime API: HIP names -> CUDA names */
 #define hipError_t cudaError_t
@@ -54,6 +62,8 @@ static __device__ __forceinline__ float fa_shfl(float v, int src) { return __shf
 #define hipFree cudaFree
 #define hipMemcpy cudaMemcpy
 #define hipMemset cudaMemset
+#define hipMemcpyAsync cudaMemcpyAsync
+#define hipMemcpyDeviceToDevice cudaMemcpyDeviceToDevice
 #define hipMemcpyHostToDevice cudaMemcpyHostToDevice
 #define hipMemcpyDeviceToHost cudaMemcpyDeviceToHost
 #define hipMemGetInfo cudaMemGetInfo

@@ -14,22 +14,24 @@
 
 typedef void (*fa_kernel_fn)(const fa_params p);
 
-typedef enum fa_core { FA_CORE_VEC = 0, FA_CORE_TILE = 1 } fa_core;
+typedef enum fa_core { FA_CORE_VEC = 0, FA_CORE_TILE = 1, FA_CORE_MMA = 2 } fa_core;
 
 typedef struct fa_inst {
-    int family;         /* fasv_family: 1 vec, 2 tile, 3 split */
-    fa_core core;       /* which kernel body runs (split partials run the tile body) */
-    int dk, dv;         /* vec: exact head sizes; tile/split: bucket */
+    int family;         /* fasv_family: 1 vec, 2 tile, 3 split, 4 mma */
+    fa_core core;       /* which kernel body runs (generic split partials run the
+                           tile body, typed split partials the vec body) */
+    int dk, dv;         /* vec, mma, typed split: exact head sizes; tile, split "any": bucket */
     int nc;             /* column slots (ncols1 * ncols2 <= nc) */
-    int type_k, type_v; /* vec: compiled types; tile/split: -1 (runtime conversion) */
-    fa_kernel_fn fn;    /* f32 tiles (vec: its only body) */
-    fa_kernel_fn fn16;  /* tile/split: f16 tiles (route compute type f16); vec: NULL */
+    int type_k, type_v; /* compiled types; -1 where the kernel converts at run time */
+    fa_kernel_fn fn;    /* the kernel (tile: f32 tiles); NULL: not compiled in this
+                           build (mma under hipcc) */
+    fa_kernel_fn fn16;  /* tile/split "any": f16 tiles (route compute type f16); else NULL */
 } fa_inst;
 
-/* One part per family (kernels/fa_vec.hip, fa_tile.hip, fa_split.hip), each
- * as long as kernels/instances.def; entry i is in the part of its family and
- * empty (family 0) in the others. */
-extern const fa_inst fa_part_vec[], fa_part_tile[], fa_part_split[];
+/* One part per family (kernels/fa_vec.hip, fa_tile.hip, fa_split.hip,
+ * fa_mma.hip), each as long as kernels/instances.def; entry i is in the part
+ * of its family and empty (family 0) in the others. */
+extern const fa_inst fa_part_vec[], fa_part_tile[], fa_part_split[], fa_part_mma[];
 extern const fa_kernel_fn fa_combine_fn;
 
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fa_kernels.h"
+#include "fa_mma.h"
 #include "fasv/device.h"
 #include "fasv/gpu.h"
 #include "gpu/fa_table.h"
@@ -283,9 +284,10 @@ static const fa_inst *find_inst(const fasv_route *r, char *why, size_t len) {
         snprintf(why, len, "instance %d is not compiled (the registry has %d)", r->instance, count);
         return NULL;
     }
-    const fa_inst *in = fa_part_vec[r->instance].family ? &fa_part_vec[r->instance]
-                        : fa_part_tile[r->instance].family ? &fa_part_tile[r->instance]
-                                                            : &fa_part_split[r->instance];
+    const fa_inst *in = fa_part_vec[r->instance].family     ? &fa_part_vec[r->instance]
+                        : fa_part_tile[r->instance].family  ? &fa_part_tile[r->instance]
+                        : fa_part_split[r->instance].family ? &fa_part_split[r->instance]
+                                                            : &fa_part_mma[r->instance];
     if (strcmp(k->key, r->key) != 0 || (int)k->family != (int)r->family) {
         snprintf(why, len, "instance %d is %s, the route names %s", r->instance, k->key, r->key);
         return NULL;
@@ -294,6 +296,11 @@ static const fa_inst *find_inst(const fasv_route *r, char *why, size_t len) {
         in->type_k != k->type_k || in->type_v != k->type_v) {
         snprintf(why, len, "launch table entry %d does not match registry entry %s (build out of date?)", r->instance,
                  k->key);
+        return NULL;
+    }
+    if (!in->fn) {
+        snprintf(why, len, "%s is not compiled in this %s build (MMA device code is NVIDIA-only)", k->key,
+                 fasv_gpu_backend());
         return NULL;
     }
     return in;
@@ -337,8 +344,21 @@ static int ilog2_floor_pow2(int n) {
         return FASV_GPU_EROUTE;                 \
     } while (0)
 
-extern "C" fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, double *ms, char *err,
-                                        size_t errlen) {
+/* A checked launch: kernel, grid, parameters, shared memory, combine grid. */
+typedef struct prepared {
+    fa_kernel_fn fn;
+    dim3 grid;
+    int threads;
+    size_t dyn;
+    int64_t rows; /* combine blocks when split */
+    int split;
+    const char *key;
+    fa_params p;
+} prepared;
+
+/* Check the route's geometry against the instance and the device and build
+ * the launch; FASV_GPU_EROUTE (and err) when it cannot be launched. */
+static fasv_gpu_status prepare(fasv_gpu *g, const fasv_gpu_launch *l, prepared *pr, char *err, size_t errlen) {
     const fasv_node *n = l->node;
     const fasv_route *r = l->route;
     char why[256];
@@ -346,6 +366,7 @@ extern "C" fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, d
     if (!in) ROUTE_ERR("cannot launch: %s", why);
     fasv_gpu_status st = select_dev(g, err, errlen);
     if (st) return st;
+    memset(pr, 0, sizeof *pr);
 
     const int W = g->info.warp_size;
     const int64_t dk = fasv_dk(n), dv = fasv_dv(n);
@@ -395,15 +416,21 @@ extern "C" fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, d
     if (nc > in->nc) ROUTE_ERR("ncols1*ncols2=%d over the instance's %d column slots", nc, in->nc);
     if ((r->n_split > 1) != (r->family == FASV_FAM_SPLIT))
         ROUTE_ERR("family %s with n_split=%d", fasv_family_name(r->family), r->n_split);
-    if (in->core == FA_CORE_VEC) {
-        if (r->threads % W || r->threads > FA_MAX_THREADS)
-            ROUTE_ERR("threads=%d is not a multiple of the warp size %d up to %d", r->threads, W, FA_MAX_THREADS);
+    if (in->core == FA_CORE_VEC || in->core == FA_CORE_MMA) {
+        if (in->core == FA_CORE_VEC && (r->threads % W || r->threads > FA_MAX_THREADS / 2))
+            ROUTE_ERR("threads=%d is not a multiple of the warp size %d up to %d", r->threads, W, FA_MAX_THREADS / 2);
+        if (in->core == FA_CORE_MMA && (r->threads != FA_MMA_THREADS || W != 32))
+            ROUTE_ERR("%s runs %d threads of warps of 32, the route says %d on warps of %d", r->key, FA_MMA_THREADS,
+                      r->threads, W);
         if (dk != in->dk || dv != in->dv)
             ROUTE_ERR("instance %s needs Dk=%d Dv=%d, node has %lld,%lld", r->key, in->dk, in->dv, (long long)dk, (long long)dv);
         if ((int)n->k.type != in->type_k || (int)n->v.type != in->type_v)
             ROUTE_ERR("instance %s is compiled for K/V %s,%s, node has %s,%s", r->key,
                       fasv_type_name((fasv_type)in->type_k), fasv_type_name((fasv_type)in->type_v),
                       fasv_type_name(n->k.type), fasv_type_name(n->v.type));
+        const int want_kv = in->core == FA_CORE_VEC ? fa_vec_kv(in->dk, r->threads) : fa_mma_kv(in->dk);
+        if (r->kv_tile != want_kv)
+            ROUTE_ERR("%s steps %d keys, the route says kv_tile=%d", r->key, want_kv, r->kv_tile);
     } else {
         if (r->threads != FA_TILE_THREADS) ROUTE_ERR("%s runs %d threads, the route says %d", r->key, FA_TILE_THREADS, r->threads);
         if (dk % 8) ROUTE_ERR("%s sums q.k in groups of 8: Dk=%lld is not a multiple of 8", r->key, (long long)dk);
@@ -419,8 +446,9 @@ extern "C" fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, d
         if (r->eff_type_k == FASV_TYPE_F16) fn = in->fn16, es = 2;
         if (!fn) ROUTE_ERR("%s has no f16-tile kernel compiled (TILE/SPLIT compute in f32)", r->key);
     }
-    const int64_t smem = in->core == FA_CORE_VEC ? fa_vec_smem(in->dk, in->nc, r->threads / W)
-                                                 : fa_tile_smem((int)dk, (int)dv, nc, r->kv_tile, es);
+    const int64_t smem = in->core == FA_CORE_VEC   ? fa_vec_smem(in->dk, in->nc, r->threads / W, W)
+                         : in->core == FA_CORE_MMA ? fa_mma_smem(in->dk, in->type_k)
+                                                   : fa_tile_smem((int)dk, (int)dv, nc, r->kv_tile, es);
     if (smem > r->smem_bytes)
         ROUTE_ERR("kernel needs %lld bytes of shared memory, the route grants %lld", (long long)smem, (long long)r->smem_bytes);
     if (r->smem_bytes > g->info.smem_per_block)
@@ -446,21 +474,42 @@ extern "C" fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, d
     if (dyn > 48 * 1024)
         TRY(g, hipFuncSetAttribute((const void *)fn, hipFuncAttributeMaxDynamicSharedMemorySize, (int)dyn),
             "raise shared memory limit");
+    pr->fn = fn;
+    pr->grid = dim3((unsigned)gx, (unsigned)gy, (unsigned)gz);
+    pr->threads = r->threads;
+    pr->dyn = dyn;
+    pr->rows = rows;
+    pr->split = r->n_split > 1;
+    pr->key = r->key;
+    pr->p = p;
+    return FASV_GPU_OK;
+}
 
+/* Enqueue a prepared launch (and its combine); hipSuccess or the refusal. */
+static hipError_t enqueue(const prepared *pr) {
+    hipLaunchKernelGGL(pr->fn, pr->grid, dim3(pr->threads), pr->dyn, 0, pr->p);
+    hipError_t le = hipGetLastError();
+    if (le == hipSuccess && pr->split) {
+        hipLaunchKernelGGL(fa_combine_fn, dim3((unsigned)pr->rows), dim3(128), 0, 0, pr->p);
+        le = hipGetLastError();
+    }
+    return le;
+}
+
+extern "C" fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, double *ms, char *err,
+                                        size_t errlen) {
+    prepared pr;
+    fasv_gpu_status st = prepare(g, l, &pr, err, errlen);
+    if (st) return st;
     hipEvent_t e0, e1;
     TRY(g, hipEventCreate(&e0), "event");
     TRY(g, hipEventCreate(&e1), "event");
     TRY(g, hipEventRecord(e0, 0), "event record");
-    hipLaunchKernelGGL(fn, dim3((unsigned)gx, (unsigned)gy, (unsigned)gz), dim3(r->threads), dyn, 0, p);
-    hipError_t le = hipGetLastError();
-    if (le == hipSuccess && r->n_split > 1) {
-        hipLaunchKernelGGL(fa_combine_fn, dim3((unsigned)rows), dim3(128), 0, 0, p);
-        le = hipGetLastError();
-    }
+    hipError_t le = enqueue(&pr);
     if (le != hipSuccess) {
         (void)hipEventDestroy(e0);
         (void)hipEventDestroy(e1);
-        snprintf(err, errlen, "launch of %s refused: %s", r->key, hipGetErrorString(le));
+        snprintf(err, errlen, "launch of %s refused: %s", pr.key, hipGetErrorString(le));
         return FASV_GPU_ELAUNCH;
     }
     TRY(g, hipEventRecord(e1, 0), "event record");
@@ -474,6 +523,100 @@ extern "C" fasv_gpu_status fasv_gpu_run(fasv_gpu *g, const fasv_gpu_launch *l, d
         (void)hipEventDestroy(e1);
     }
     return st;
+}
+
+/* ---- benchmarks ------------------------------------------------------------ */
+
+/* Holds the queue for about `cycles` SM clocks so the launches behind it are
+ * all enqueued before the first one starts. */
+__global__ void fa_spin_kernel(long long cycles) {
+    const long long t0 = clock64();
+    while (clock64() - t0 < cycles) {
+    }
+}
+
+#define FA_TIME_MAX 4096
+
+/* Enqueue spin, then n items (item k via fn(k)) each between two events;
+ * wait; ms[k - warmup] for k >= warmup. */
+template <typename F>
+static fasv_gpu_status time_queue(fasv_gpu *g, int warmup, int reps, double timeout_s, double *ms, F fn, char *err,
+                                  size_t errlen) {
+    const int n = warmup + reps;
+    if (reps < 1 || warmup < 0 || n > FA_TIME_MAX) {
+        snprintf(err, errlen, "time: warmup + reps must be in [1, %d]", FA_TIME_MAX);
+        return FASV_GPU_EARG;
+    }
+    hipEvent_t *ev = (hipEvent_t *)calloc((size_t)n + 1, sizeof(hipEvent_t));
+    if (!ev) {
+        snprintf(err, errlen, "out of host memory");
+        return FASV_GPU_EOOM;
+    }
+    fasv_gpu_status st = FASV_GPU_OK;
+    int made = 0;
+    for (; made <= n; made++)
+        if (hipEventCreate(&ev[made]) != hipSuccess) {
+            st = fail(g, hipGetLastError(), "event", err, errlen);
+            break;
+        }
+    if (st == FASV_GPU_OK) {
+        hipLaunchKernelGGL(fa_spin_kernel, dim3(1), dim3(1), 0, 0, (long long)20000000); /* ~10 ms */
+        hipError_t le = hipGetLastError();
+        for (int k = 0; k < n && le == hipSuccess; k++) {
+            le = hipEventRecord(ev[k], 0);
+            if (le == hipSuccess) le = fn(k);
+        }
+        if (le == hipSuccess) le = hipEventRecord(ev[n], 0);
+        if (le != hipSuccess) {
+            snprintf(err, errlen, "timed launch refused: %s", hipGetErrorString(le));
+            st = FASV_GPU_ELAUNCH;
+        } else {
+            st = wait_event(g, ev[n], timeout_s, err, errlen);
+        }
+        for (int k = warmup; st == FASV_GPU_OK && k < n; k++) {
+            float f = 0;
+            if (hipEventElapsedTime(&f, ev[k], ev[k + 1]) != hipSuccess) {
+                st = fail(g, hipGetLastError(), "event time", err, errlen);
+                break;
+            }
+            ms[k - warmup] = f;
+        }
+    }
+    if (st != FASV_GPU_ETIMEOUT)
+        for (int k = 0; k < made; k++) (void)hipEventDestroy(ev[k]);
+    free(ev);
+    return st;
+}
+
+extern "C" fasv_gpu_status fasv_gpu_time(fasv_gpu *g, const fasv_gpu_launch *l, int nl, int warmup, int reps,
+                                         double *ms, char *err, size_t errlen) {
+    if (nl < 1 || nl > 64) {
+        snprintf(err, errlen, "time: 1..64 launch sets");
+        return FASV_GPU_EARG;
+    }
+    prepared pr[64];
+    for (int i = 0; i < nl; i++) {
+        fasv_gpu_status st = prepare(g, &l[i], &pr[i], err, errlen);
+        if (st) return st;
+    }
+    const double timeout = l[0].timeout_s > 0 ? l[0].timeout_s : 60.0;
+    return time_queue(g, warmup, reps, timeout, ms, [&](int k) { return enqueue(&pr[k % nl]); }, err, errlen);
+}
+
+extern "C" fasv_gpu_status fasv_gpu_time_copy(fasv_gpu *g, fasv_gpu_buf *dst, const fasv_gpu_buf *src, int64_t bytes,
+                                              int warmup, int reps, double *ms, char *err, size_t errlen) {
+    if (bytes < 0 || bytes > dst->bytes || bytes > src->bytes) {
+        snprintf(err, errlen, "copy of %lld bytes between buffers of %lld and %lld", (long long)bytes,
+                 (long long)src->bytes, (long long)dst->bytes);
+        return FASV_GPU_EARG;
+    }
+    fasv_gpu_status st = select_dev(g, err, errlen);
+    if (st) return st;
+    uint8_t *d = user(dst);
+    const uint8_t *s = user(src);
+    return time_queue(
+        g, warmup, reps, 60.0, ms,
+        [&](int) { return hipMemcpyAsync(d, s, (size_t)bytes, hipMemcpyDeviceToDevice, 0); }, err, errlen);
 }
 
 extern "C" const char *fasv_gpu_status_name(fasv_gpu_status s) {

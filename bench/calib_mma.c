@@ -1,0 +1,280 @@
+/* calib_mma.c — does the MMA kernel's arithmetic pass the tolerance model?
+ *
+ * Owns: a CPU emulation of the rounding steps of fa_mma_kernel
+ * (kernels/fa_mma.h), run on random nodes the planner would give MMA
+ * (Dk = Dv in {64, 128, 256}, f16 or bf16 K/V, default precision, n_q >= 3,
+ * masks, ALiBi, softcap, sinks, GQA, two sequences) under all three data
+ * distributions, each output judged by fasv_compare against the oracle with
+ * the default tolerance. The emulation follows the kernel step by step:
+ *   Q scaled per row by 2^e (f16: max |q| into [2^14, 2^15)), split into
+ *   --q-terms terms of the operand type (RN), each term's dot with K summed
+ *   over 16-element chunks (exact products, one rounding per chunk into the
+ *   f32 accumulator, as an MMA adds a k=16 chunk), logit = acc * (scale *
+ *   2^-e), softcap, mask * slope; per tile of KT keys: running max, P =
+ *   exp2((x - m) * log2 e), for f16 times 2^15, split into --p-terms terms
+ *   of the operand type, row sum of the rounded terms, O += P.V per 16-key
+ *   chunk; O / l at the end (the 2^15 cancels).
+ * --q-terms 1 (Q rounded to f16 once, what a plain tensor-core kernel does)
+ * and --no-p-scale (P rounded to f16 as it is, subnormals below 6e-5) show
+ * what the split and the scaling buy.
+ * The oracle is the judge; this file judges nothing by itself.
+ * usage: calib_mma [--cases N] [--seed S] [--q-terms T] [--p-terms T] [--max-work W]
+ *                  [--no-p-scale] [--verbose] [--save-failures DIR] [--case FILE]
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fasv/build.h"
+#include "fasv/gen.h"
+#include "fasv/oracle.h"
+#include "fasv/rng.h"
+#include "fasv/types.h"
+
+static int g_verbose = 0;
+static float g_pscale = 32768.0f;
+static const char *g_save = NULL, *g_case = NULL;
+static int g_qterms_f16 = 2, g_qterms_bf16 = 3, g_pterms_f16 = 1, g_pterms_bf16 = 2;
+
+static float rnd(int bf16, float x) {
+    return bf16 ? fasv_bf16_to_f32(fasv_f32_to_bf16(x)) : fasv_f16_to_f32(fasv_f32_to_f16(x));
+}
+
+static void row_f32(fasv_type t, const uint8_t *row, float *out, int64_t n) { fasv_dequant_row_f32(t, row, out, n); }
+
+/* The kernel's output for node n on data d, into out [Dv, n_head, n_q, n_seq]. */
+static void emulate(const fasv_node *n, const fasv_data *d, float *out) {
+    const int64_t D = fasv_dk(n), nq = fasv_nq(n), nh = fasv_nhead(n), ns = fasv_nseq(n), nkv = fasv_nkv(n);
+    const int64_t gqa = fasv_gqa(n), sr = ns / fasv_nseq_kv(n);
+    const int bf = n->k.type == FASV_TYPE_BF16;
+    const int NT = bf ? g_qterms_bf16 : g_qterms_f16, PT = bf ? g_pterms_bf16 : g_pterms_f16;
+    const int KT = D <= 128 ? 64 : 32;
+    /* f16 P is scaled by 2^15 before rounding (p <= 1, so p * 2^15 fits f16
+     * and stays out of the subnormals down to p ~ 2e-9); the factor cancels
+     * in O / l. bf16 has f32's range. */
+    const float pl2 = bf ? 0.0f : log2f(g_pscale);
+    const float L2E = 1.4426950408889634f;
+    const int64_t m2 = n->has_mask ? n->mask.ne[2] : 1, m3 = n->has_mask ? n->mask.ne[3] : 1;
+    int nl2 = 1;
+    while (nl2 * 2 <= nh) nl2 *= 2;
+    const float m0 = powf(2.0f, -n->max_bias / (float)nl2), m1 = powf(2.0f, -n->max_bias / 2.0f / (float)nl2);
+    float *q = malloc(sizeof(float) * (size_t)D), *qt = malloc(sizeof(float) * (size_t)(3 * D));
+    float *K = malloc(sizeof(float) * (size_t)(nkv * D)), *V = malloc(sizeof(float) * (size_t)(nkv * D));
+    float *o = malloc(sizeof(float) * (size_t)D), *x = malloc(sizeof(float) * KT), *pr = malloc(sizeof(float) * KT * 2);
+    for (int64_t s = 0; s < ns; s++)
+        for (int64_t h = 0; h < nh; h++) {
+            const int64_t hk = h / gqa, sk = s / sr;
+            for (int64_t j = 0; j < nkv; j++) {
+                row_f32(n->k.type, fasv_data_row(d, n, FASV_K, j, hk, sk), K + j * D, D);
+                row_f32(n->v.type, fasv_data_row(d, n, FASV_V, j, hk, sk), V + j * D, D);
+            }
+            float slope = 1.0f;
+            if (n->max_bias > 0.0f) slope = h < nl2 ? powf(m0, (float)(h + 1)) : powf(m1, (float)(2 * (h - nl2) + 1));
+            float sink = 0.0f;
+            if (n->has_sinks) memcpy(&sink, fasv_data_base(d, n, FASV_SINKS) + 4 * h, 4);
+            for (int64_t i = 0; i < nq; i++) {
+                row_f32(FASV_TYPE_F32, fasv_data_row(d, n, FASV_Q, i, h, s), q, D);
+                const uint8_t *mk = n->has_mask ? fasv_data_row(d, n, FASV_MASK, i, h % m2, s % m3) : NULL;
+                float mx = 0.0f;
+                for (int64_t e = 0; e < D; e++) mx = fmaxf(mx, fabsf(q[e]));
+                int ex = 0, sc = 0;
+                if (!bf && mx > 0.0f && isfinite(mx)) {
+                    frexpf(mx, &ex);
+                    sc = 15 - ex;
+                    sc = sc < -126 ? -126 : sc > 126 ? 126 : sc;
+                }
+                const float f = ldexpf(1.0f, sc), rs = n->scale * ldexpf(1.0f, -sc);
+                for (int64_t e = 0; e < D; e++) {
+                    float v = q[e] * f;
+                    for (int u = 0; u < 3; u++) {
+                        float b = u < NT ? rnd(bf, v) : 0.0f;
+                        qt[u * D + e] = b;
+                        v -= b;
+                    }
+                }
+                float m = -INFINITY, l = 0.0f;
+                for (int64_t e = 0; e < D; e++) o[e] = 0.0f;
+                for (int64_t j0 = 0; j0 < nkv; j0 += KT) {
+                    float tmax = -INFINITY;
+                    for (int jj = 0; jj < KT; jj++) {
+                        const int64_t j = j0 + jj;
+                        float xv = -INFINITY;
+                        if (j < nkv) {
+                            float acc = 0.0f;
+                            for (int64_t kc = 0; kc < D; kc += 16)
+                                for (int u = 0; u < NT; u++) {
+                                    double part = 0.0;
+                                    for (int64_t e = kc; e < kc + 16; e++) part += (double)qt[u * D + e] * K[j * D + e];
+                                    acc = (float)((double)acc + part);
+                                }
+                            xv = acc * rs;
+                            if (n->softcap != 0.0f) xv = n->softcap * tanhf(xv / n->softcap);
+                            if (mk) xv += slope * fasv_f16_to_f32(fasv_rd16(mk + 2 * j));
+                        }
+                        x[jj] = xv;
+                        tmax = fmaxf(tmax, xv);
+                    }
+                    const float mnew = fmaxf(m, tmax), muse = mnew == -INFINITY ? 0.0f : mnew;
+                    const float alpha = exp2f((m - muse) * L2E);
+                    m = mnew;
+                    float lsum = 0.0f;
+                    for (int jj = 0; jj < KT; jj++) {
+                        float pv = exp2f(fmaf(x[jj] - muse, L2E, pl2));
+                        for (int u = 0; u < 2; u++) {
+                            float b = u < PT ? rnd(bf, pv) : 0.0f;
+                            pr[u * KT + jj] = b;
+                            lsum += b;
+                            pv -= b;
+                        }
+                    }
+                    l = l * alpha + lsum;
+                    for (int64_t e = 0; e < D; e++) {
+                        float acc = o[e] * alpha;
+                        for (int kc = 0; kc < KT; kc += 16)
+                            for (int u = 0; u < PT; u++) {
+                                double part = 0.0;
+                                for (int jj = kc; jj < kc + 16; jj++)
+                                    if (j0 + jj < nkv) part += (double)pr[u * KT + jj] * V[(j0 + jj) * D + e];
+                                acc = (float)((double)acc + part);
+                            }
+                        o[e] = acc;
+                    }
+                }
+                float *dst = out + ((s * nq + i) * nh + h) * D;
+                float ff = 1.0f, den = l;
+                if (m != -INFINITY && n->has_sinks) {
+                    const float mm = fmaxf(m, sink);
+                    ff = expf(m - mm);
+                    den = l * ff + expf(sink - mm) * exp2f(pl2); /* l is in units of the P scale */
+                }
+                for (int64_t e = 0; e < D; e++) dst[e] = m == -INFINITY ? 0.0f : o[e] * ff / den;
+            }
+        }
+    free(q), free(qt), free(K), free(V), free(o), free(x), free(pr);
+}
+
+int main(int argc, char **argv) {
+    int cases = 300;
+    uint64_t seed = 1;
+    int64_t max_work = (int64_t)1 << 25;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--cases") && i + 1 < argc) cases = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--q-terms") && i + 1 < argc) g_qterms_f16 = g_qterms_bf16 = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--p-terms") && i + 1 < argc) g_pterms_f16 = g_pterms_bf16 = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--max-work") && i + 1 < argc) max_work = strtoll(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--verbose")) g_verbose = 1;
+        else if (!strcmp(argv[i], "--no-p-scale")) g_pscale = 1.0f;
+        else if (!strcmp(argv[i], "--save-failures") && i + 1 < argc) g_save = argv[++i];
+        else if (!strcmp(argv[i], "--case") && i + 1 < argc) g_case = argv[++i];
+        else {
+            fprintf(stderr, "usage: calib_mma [--cases N] [--seed S] [--q-terms T] [--p-terms T] [--max-work W] [--no-p-scale] [--verbose] [--save-failures DIR] [--case FILE]\n");
+            return 2;
+        }
+    }
+    if (g_case) { /* one case file: emulate and judge it */
+        fasv_case c;
+        char err[256];
+        fasv_data d;
+        fasv_oracle_result res;
+        if (fasv_case_load(g_case, &c, err, sizeof err) || fasv_gen(&c, &d, 0, err, sizeof err) ||
+            fasv_oracle_prepare(&c.node, &d, NULL, &res, err, sizeof err)) {
+            fprintf(stderr, "calib_mma: %s\n", err);
+            return 2;
+        }
+        float *cand = malloc(sizeof(float) * (size_t)res.count);
+        double *cd = malloc(sizeof(double) * (size_t)res.count);
+        emulate(&c.node, &d, cand);
+        for (int64_t k = 0; k < res.count; k++) cd[k] = cand[k];
+        fasv_tol tol;
+        fasv_tol_default(&tol, c.node.prec);
+        fasv_verdict v;
+        int ok = fasv_compare(&c.node, res.ref, res.row, res.naive, cd, &tol, &v);
+        fasv_verdict_print(stdout, &v, "  ");
+        return ok ? 0 : 1;
+    }
+    fasv_rng r;
+    fasv_rng_seed(&r, seed);
+    static const char *dn[3] = {"uniform", "normal", "adversarial"};
+    long run[2][3] = {{0}}, pass[2][3] = {{0}};
+    double worst[2][3] = {{0}};
+    static const int64_t gq[] = {1, 2, 3, 4, 6, 8};
+    for (int it = 0; it < cases; it++) {
+        fasv_build b;
+        fasv_build_defaults(&b);
+        b.hsk = b.hsv = 64 << fasv_rng_below(&r, 3);
+        b.type_k = b.type_v = fasv_rng_chance(&r, 50) ? FASV_TYPE_F16 : FASV_TYPE_BF16;
+        b.nh = fasv_rng_range(&r, 1, 3);
+        b.gqa = gq[fasv_rng_below(&r, 6)];
+        b.nb = fasv_rng_chance(&r, 30) ? fasv_rng_range(&r, 3, 8) : fasv_rng_range(&r, 9, 200);
+        b.kv = fasv_rng_chance(&r, 20) ? fasv_rng_range(&r, 1, 70) : fasv_rng_range(&r, 70, 3000);
+        b.nr3 = fasv_rng_chance(&r, 20) ? 2 : 1;
+        b.mask = fasv_rng_chance(&r, 60);
+        if (b.mask && fasv_rng_chance(&r, 30)) b.mask_heads = b.nh * b.gqa;
+        if (b.mask && fasv_rng_chance(&r, 25)) b.max_bias = 8.0f;
+        if (fasv_rng_chance(&r, 20)) b.softcap = 30.0f;
+        b.sinks = fasv_rng_chance(&r, 20);
+        b.seed = fasv_rng_u64(&r);
+        int64_t work = b.nh * b.gqa * b.nr3 * b.nb * b.kv * 2 * b.hsk;
+        if (work > max_work) b.kv = b.kv * max_work / work + 1;
+        for (int dist = 0; dist < 3; dist++) {
+            b.dist = (fasv_dist)dist;
+            fasv_case c;
+            char err[256];
+            if (fasv_build_case(&b, &c, err, sizeof err) != 0) {
+                fprintf(stderr, "build: %s\n", err);
+                return 1;
+            }
+            fasv_data d;
+            if (fasv_gen(&c, &d, 0, err, sizeof err) != 0) {
+                fprintf(stderr, "gen: %s\n", err);
+                return 1;
+            }
+            fasv_oracle_result res;
+            if (fasv_oracle_prepare(&c.node, &d, NULL, &res, err, sizeof err) != 0) {
+                fprintf(stderr, "oracle: %s\n", err);
+                return 1;
+            }
+            float *cand = malloc(sizeof(float) * (size_t)res.count);
+            double *cd = malloc(sizeof(double) * (size_t)res.count);
+            emulate(&c.node, &d, cand);
+            for (int64_t k = 0; k < res.count; k++) cd[k] = cand[k];
+            fasv_tol tol;
+            fasv_tol_default(&tol, c.node.prec);
+            fasv_verdict v;
+            int ok = fasv_compare(&c.node, res.ref, res.row, res.naive, cd, &tol, &v);
+            int ti = b.type_k == FASV_TYPE_BF16;
+            run[ti][dist]++;
+            pass[ti][dist] += ok;
+            if (v.worst_ratio > worst[ti][dist] || !ok) worst[ti][dist] = ok ? v.worst_ratio : fmax(worst[ti][dist], v.worst_ratio);
+            if (!ok)
+                printf("FAIL case %d %s %s D=%lld nq=%lld nkv=%lld gqa=%lld mask=%d alibi=%d softcap=%d sinks=%d: gate %s, worst ratio %.3g\n",
+                       it, fasv_type_name(b.type_k), dn[dist], (long long)b.hsk, (long long)b.nb, (long long)b.kv,
+                       (long long)b.gqa, b.mask, b.max_bias > 0, b.softcap != 0, b.sinks, fasv_gate_name(v.first),
+                       v.worst_ratio);
+            if (!ok && g_verbose) fasv_verdict_print(stdout, &v, "    ");
+            if (!ok && g_save) {
+                char path[512], line[256];
+                snprintf(path, sizeof path, "%s/calib-mma-%d-%s.case", g_save, it, dn[dist]);
+                snprintf(line, sizeof line, "calib_mma (q terms %d, p terms %d, p scale %g): gate %s, worst ratio %.3g",
+                         ti ? g_qterms_bf16 : g_qterms_f16, ti ? g_pterms_bf16 : g_pterms_f16, (double)g_pscale,
+                         fasv_gate_name(v.first), v.worst_ratio);
+                fasv_case_add_comment(&c, line);
+                if (fasv_case_save(&c, path, err, sizeof err) != 0) fprintf(stderr, "%s\n", err);
+            }
+            free(cand);
+            free(cd);
+            fasv_oracle_result_free(&res);
+            fasv_data_free(&d);
+        }
+    }
+    printf("calib_mma: q terms f16 %d / bf16 %d, p terms f16 %d / bf16 %d, %d shapes x 3 distributions\n", g_qterms_f16,
+           g_qterms_bf16, g_pterms_f16, g_pterms_bf16, cases);
+    printf("%-5s %-12s %8s %8s %14s\n", "type", "dist", "cases", "pass", "worst e/bound");
+    for (int ti = 0; ti < 2; ti++)
+        for (int dist = 0; dist < 3; dist++)
+            printf("%-5s %-12s %8ld %8ld %14.3g\n", ti ? "bf16" : "f16", dn[dist], run[ti][dist], pass[ti][dist],
+                   worst[ti][dist]);
+    return 0;
+}
