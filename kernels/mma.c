@@ -4,18 +4,7 @@
  * calls these checks to decide. */
 #include "kernels/mma.h"
 
-#include <stdarg.h>
 #include <stdio.h>
-
-static int fail(char *why, size_t len, const char *fmt, ...) {
-    if (why && len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, len, fmt, ap);
-        va_end(ap);
-    }
-    return 1;
-}
 
 int fasv_mma_kv(const fasv_kinst *k) { return k->dk <= 128 ? 64 : 32; }
 
@@ -30,64 +19,47 @@ int fasv_mma_check_body(const fasv_kinst *k, const fasv_device *d, const fasv_no
     /* mma.sync m16n8k16 with f16 and bf16 operands, ldmatrix and cp.async:
      * NVIDIA sm_80 and later (the device code is compiled by nvcc only). */
     if (d->vendor != FASV_VENDOR_NVIDIA || d->cc < 80)
-        return fail(why, len, "%s needs NVIDIA sm_80+ tensor cores (mma.sync m16n8k16, cp.async); %s has none", k->key,
+        return fasv_kfail(why, len, "%s needs NVIDIA sm_80+ tensor cores (mma.sync m16n8k16, cp.async); %s has none", k->key,
                     d->name);
     /* Template on the head size: the MMA tiles of Q.K and P.V are unrolled for it. */
     if (fasv_dk(n) != k->dk || fasv_dv(n) != k->dv)
-        return fail(why, len, "%s is compiled for Dk=%d Dv=%d, the node has Dk=%lld Dv=%lld", k->key, k->dk, k->dv,
+        return fasv_kfail(why, len, "%s is compiled for Dk=%d Dv=%d, the node has Dk=%lld Dv=%lld", k->key, k->dk, k->dv,
                     (long long)fasv_dk(n), (long long)fasv_dv(n));
     /* K and V are the MMA's B operands as stored: one type, compiled in. */
     if ((int)n->k.type != k->type_k || (int)n->v.type != k->type_v)
-        return fail(why, len, "%s reads K=%s V=%s as tensor-core operands, the node has K=%s V=%s", k->key,
+        return fasv_kfail(why, len, "%s reads K=%s V=%s as tensor-core operands, the node has K=%s V=%s", k->key,
                     fasv_type_name((fasv_type)k->type_k), fasv_type_name((fasv_type)k->type_v),
                     fasv_type_name(n->k.type), fasv_type_name(n->v.type));
     /* K/V tiles are copied with 16-byte cp.async: every row start must be
      * 16-byte aligned (rows of 64..256 f16/bf16 values are whole chunks). */
     if (!fasv_view_aligned16(&n->k))
-        return fail(why, len, "%s copies K with 16-byte cp.async, but K's offset %lld or a stride nb=[%lld,%lld,%lld] is not a multiple of 16",
+        return fasv_kfail(why, len, "%s copies K with 16-byte cp.async, but K's offset %lld or a stride nb=[%lld,%lld,%lld] is not a multiple of 16",
                     k->key, (long long)n->k.offset, (long long)n->k.nb[1], (long long)n->k.nb[2], (long long)n->k.nb[3]);
     if (!fasv_view_aligned16(&n->v))
-        return fail(why, len, "%s copies V with 16-byte cp.async, but V's offset %lld or a stride nb=[%lld,%lld,%lld] is not a multiple of 16",
+        return fasv_kfail(why, len, "%s copies V with 16-byte cp.async, but V's offset %lld or a stride nb=[%lld,%lld,%lld] is not a multiple of 16",
                     k->key, (long long)n->v.offset, (long long)n->v.nb[1], (long long)n->v.nb[2], (long long)n->v.nb[3]);
     /* P is rounded to f16 (or bf16 hi + lo) for the P.V MMA: the error of the
      * default-precision naive reference, which f32 precision rejects
      * (docs/tolerance.md). */
     if (n->prec != FASV_PREC_DEFAULT)
-        return fail(why, len, "%s rounds P to %s for the P.V MMA, which ignores the node's f32 precision", k->key,
+        return fasv_kfail(why, len, "%s rounds P to %s for the P.V MMA, which ignores the node's f32 precision", k->key,
                     fasv_type_name((fasv_type)k->type_v));
     /* ncols2 heads of one KV head per block, ncols1 * ncols2 <= 64 slots. */
     if (fasv_kinst_check_columns(k, n, r, why, len)) return 1;
     /* 4 warps of 16 MMA rows: __launch_bounds__ and the column mapping. */
     if (r->threads != FASV_MMA_THREADS)
-        return fail(why, len, "%s runs %d threads per block, the route says %d", k->key, FASV_MMA_THREADS, r->threads);
+        return fasv_kfail(why, len, "%s runs %d threads per block, the route says %d", k->key, FASV_MMA_THREADS, r->threads);
     if (r->kv_tile != fasv_mma_kv(k))
-        return fail(why, len, "%s steps %d keys at a time, the route says kv_tile=%d", k->key, fasv_mma_kv(k),
+        return fasv_kfail(why, len, "%s steps %d keys at a time, the route says kv_tile=%d", k->key, fasv_mma_kv(k),
                     r->kv_tile);
-    /* The launcher reserves exactly the route's shared memory. */
-    int64_t smem = fasv_mma_smem(k);
-    if (r->smem_bytes != smem)
-        return fail(why, len, "%s needs %lld bytes of shared memory, the route reserves %lld", k->key, (long long)smem,
-                    (long long)r->smem_bytes);
-    if (smem > d->smem_per_block)
-        return fail(why, len, "%s needs %lld bytes of shared memory, %s allows %d per block", k->key, (long long)smem,
-                    d->name, d->smem_per_block);
-    /* The route must say what the kernel computes in: K/V as stored. */
-    if (r->eff_type_k != (int)n->k.type || r->eff_type_v != (int)n->v.type)
-        return fail(why, len, "%s reads K/V in their storage types (%s, %s); the route reports %s, %s", k->key,
-                    fasv_type_name(n->k.type), fasv_type_name(n->v.type),
-                    r->eff_type_k >= 0 ? fasv_type_name((fasv_type)r->eff_type_k) : "?",
-                    r->eff_type_v >= 0 ? fasv_type_name((fasv_type)r->eff_type_v) : "?");
-    return 0;
+    if (fasv_kcheck_smem(k, d, r, fasv_mma_smem(k), why, len)) return 1;
+    /* MMA reads K/V in their storage types. */
+    return fasv_kcheck_native_types(k, n, r, why, len);
 }
 
 int fasv_mma_accepts(const fasv_kinst *k, const fasv_device *d, const fasv_node *n, const fasv_route *r, char *why,
                      size_t len) {
     if (fasv_mma_check_body(k, d, n, r, why, len)) return 1;
-    /* MMA writes the output directly (typed SPLIT instances of 64 slots run
-     * the same body with splits; the route's scratch is the planner's
-     * reservation, which this kernel does not use). */
-    if (r->n_split != 1 || r->scratch_bytes < 0)
-        return fail(why, len, "%s does not split KV (route: split=%d scratch=%lld)", k->key, r->n_split,
-                    (long long)r->scratch_bytes);
-    return 0;
+    /* typed SPLIT instances of 64 slots run the same body with splits */
+    return fasv_kcheck_direct(k, r, why, len);
 }

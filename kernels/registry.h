@@ -63,6 +63,17 @@ int fasv_kinst_check_columns(const fasv_kinst *k, const fasv_node *n, const fasv
  * stride nb[1..3] of a dimension with more than one element? */
 int fasv_view_aligned16(const fasv_tensor *t);
 
+/* Pieces of the families' preconditions, shared by vec.c, tile.c, split.c and
+ * mma.c. Each returns 0 when the route is fine, else 1 with a reason in why. */
+int fasv_kfail(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The route reserves exactly smem bytes, and they fit the device. */
+int fasv_kcheck_smem(const fasv_kinst *k, const fasv_device *d, const fasv_route *r, int64_t smem, char *why,
+                     size_t len);
+/* The route reports K/V computed in their storage types. */
+int fasv_kcheck_native_types(const fasv_kinst *k, const fasv_node *n, const fasv_route *r, char *why, size_t len);
+/* The route does not split (a family that writes the output directly). */
+int fasv_kcheck_direct(const fasv_kinst *k, const fasv_route *r, char *why, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

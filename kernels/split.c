@@ -2,22 +2,11 @@
  * See kernels/split.h for the kernels' structure. */
 #include "kernels/split.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "kernels/mma.h"
 #include "kernels/tile.h"
 #include "kernels/vec.h"
-
-static int fail(char *why, size_t len, const char *fmt, ...) {
-    if (why && len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, len, fmt, ap);
-        va_end(ap);
-    }
-    return 1;
-}
 
 static int64_t mul_sat(int64_t a, int64_t b) {
     int64_t p;
@@ -46,17 +35,17 @@ int fasv_split_accepts(const fasv_kinst *k, const fasv_device *d, const fasv_nod
     /* At least two splits (one split is the unsplit kernel with an extra
      * pass), at most FASV_SPLIT_MAX (the combine's loops and the scratch). */
     if (r->n_split < 2 || r->n_split > FASV_SPLIT_MAX)
-        return fail(why, len, "%s combines 2..%d splits, the route says %d", k->key, FASV_SPLIT_MAX, r->n_split);
+        return fasv_kfail(why, len, "%s combines 2..%d splits, the route says %d", k->key, FASV_SPLIT_MAX, r->n_split);
     /* Every split must own at least one KV tile: a split without one returns
      * before writing its partial, and the combine reads every partial. */
     int64_t tiles = (fasv_nkv(n) + r->kv_tile - 1) / r->kv_tile;
     if (r->n_split > tiles)
-        return fail(why, len, "%s: %d splits of %lld KV tiles (n_kv=%lld, kv_tile=%d) leave a split without a tile",
+        return fasv_kfail(why, len, "%s: %d splits of %lld KV tiles (n_kv=%lld, kv_tile=%d) leave a split without a tile",
                     k->key, r->n_split, (long long)tiles, (long long)fasv_nkv(n), r->kv_tile);
     /* Partials and (max, sum) of every row of every split live in scratch. */
     int64_t need = fasv_split_scratch(n, r->n_split);
     if (r->scratch_bytes < need)
-        return fail(why, len, "%s with %d splits needs %lld bytes of scratch, the route reserves %lld", k->key,
+        return fasv_kfail(why, len, "%s with %d splits needs %lld bytes of scratch, the route reserves %lld", k->key,
                     r->n_split, (long long)need, (long long)r->scratch_bytes);
     return 0;
 }

@@ -4,18 +4,7 @@
  * planner (kernels/planner.c) never calls this file's checks to decide. */
 #include "kernels/vec.h"
 
-#include <stdarg.h>
 #include <stdio.h>
-
-static int fail(char *why, size_t len, const char *fmt, ...) {
-    if (why && len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, len, fmt, ap);
-        va_end(ap);
-    }
-    return 1;
-}
 
 int fasv_vec_kv(const fasv_kinst *k) { return FASV_VEC_THREADS * FASV_VEC_ROWS * FASV_VEC_CHUNK / k->dk; }
 
@@ -34,12 +23,12 @@ int fasv_vec_check_body(const fasv_kinst *k, const fasv_device *d, const fasv_no
     /* Template on the head size: the loops over D are unrolled for exactly
      * dk (= dv); another D would read past or short of the row. */
     if (fasv_dk(n) != k->dk || fasv_dv(n) != k->dv)
-        return fail(why, len, "%s is compiled for Dk=%d Dv=%d, the node has Dk=%lld Dv=%lld", k->key, k->dk, k->dv,
+        return fasv_kfail(why, len, "%s is compiled for Dk=%d Dv=%d, the node has Dk=%lld Dv=%lld", k->key, k->dk, k->dv,
                     (long long)fasv_dk(n), (long long)fasv_dv(n));
     /* The K and V loads (vector loads or block dequantisation) are compiled
      * for one storage type each. */
     if ((int)n->k.type != k->type_k || (int)n->v.type != k->type_v)
-        return fail(why, len, "%s reads K=%s V=%s, the node has K=%s V=%s", k->key,
+        return fasv_kfail(why, len, "%s reads K=%s V=%s, the node has K=%s V=%s", k->key,
                     fasv_type_name((fasv_type)k->type_k), fasv_type_name((fasv_type)k->type_v),
                     fasv_type_name(n->k.type), fasv_type_name(n->v.type));
     /* f32/f16/bf16 rows are read with 16-byte vector loads: every row start
@@ -47,46 +36,29 @@ int fasv_vec_check_body(const fasv_kinst *k, const fasv_device *d, const fasv_no
      * 64/128/256 values are whole vectors.) Quantized blocks (18..34 bytes)
      * are read with 2-byte loads, which legality already aligns. */
     if (is_float(n->k.type) && !fasv_view_aligned16(&n->k))
-        return fail(why, len, "%s reads K with 16-byte vector loads, but K's offset %lld or a stride nb=[%lld,%lld,%lld] is not a multiple of 16",
+        return fasv_kfail(why, len, "%s reads K with 16-byte vector loads, but K's offset %lld or a stride nb=[%lld,%lld,%lld] is not a multiple of 16",
                     k->key, (long long)n->k.offset, (long long)n->k.nb[1], (long long)n->k.nb[2], (long long)n->k.nb[3]);
     if (is_float(n->v.type) && !fasv_view_aligned16(&n->v))
-        return fail(why, len, "%s reads V with 16-byte vector loads, but V's offset %lld or a stride nb=[%lld,%lld,%lld] is not a multiple of 16",
+        return fasv_kfail(why, len, "%s reads V with 16-byte vector loads, but V's offset %lld or a stride nb=[%lld,%lld,%lld] is not a multiple of 16",
                     k->key, (long long)n->v.offset, (long long)n->v.nb[1], (long long)n->v.nb[2], (long long)n->v.nb[3]);
     /* Column packing (ncols2 divides the GQA ratio, ncols1*ncols2 <= slots). */
     if (fasv_kinst_check_columns(k, n, r, why, len)) return 1;
     /* __launch_bounds__(128), and the merge buffer is indexed by warp id. */
     if (r->threads != FASV_VEC_THREADS)
-        return fail(why, len, "%s runs %d threads per block, the route says %d", k->key, FASV_VEC_THREADS, r->threads);
+        return fasv_kfail(why, len, "%s runs %d threads per block, the route says %d", k->key, FASV_VEC_THREADS, r->threads);
     /* Keys per block step: fixed by the head size (lanes per row) and the
      * rows each lane loads; split ranges are whole steps. */
     if (r->kv_tile != fasv_vec_kv(k))
-        return fail(why, len, "%s steps %d keys at a time, the route says kv_tile=%d", k->key, fasv_vec_kv(k),
+        return fasv_kfail(why, len, "%s steps %d keys at a time, the route says kv_tile=%d", k->key, fasv_vec_kv(k),
                     r->kv_tile);
-    /* The launcher allocates exactly the route's shared memory. */
-    int64_t smem = fasv_vec_smem(k, d);
-    if (r->smem_bytes != smem)
-        return fail(why, len, "%s needs %lld bytes of shared memory on %s (warp %d), the route reserves %lld", k->key,
-                    (long long)smem, d->name, d->warp_size, (long long)r->smem_bytes);
-    if (smem > d->smem_per_block)
-        return fail(why, len, "%s needs %lld bytes of shared memory, %s allows %d per block", k->key, (long long)smem,
-                    d->name, d->smem_per_block);
-    /* The route must say what the kernel computes in: VEC reads K/V natively. */
-    if (r->eff_type_k != (int)n->k.type || r->eff_type_v != (int)n->v.type)
-        return fail(why, len, "%s reads K/V in their storage types (%s, %s); the route reports %s, %s", k->key,
-                    fasv_type_name(n->k.type), fasv_type_name(n->v.type),
-                    r->eff_type_k >= 0 ? fasv_type_name((fasv_type)r->eff_type_k) : "?",
-                    r->eff_type_v >= 0 ? fasv_type_name((fasv_type)r->eff_type_v) : "?");
-    return 0;
+    if (fasv_kcheck_smem(k, d, r, fasv_vec_smem(k, d), why, len)) return 1;
+    /* VEC reads K/V natively. */
+    return fasv_kcheck_native_types(k, n, r, why, len);
 }
 
 int fasv_vec_accepts(const fasv_kinst *k, const fasv_device *d, const fasv_node *n, const fasv_route *r, char *why,
                      size_t len) {
     if (fasv_vec_check_body(k, d, n, r, why, len)) return 1;
-    /* VEC writes the output directly: no split (typed SPLIT instances run
-     * the same body with splits; the route's scratch is the planner's
-     * reservation, which this kernel does not use). */
-    if (r->n_split != 1 || r->scratch_bytes < 0)
-        return fail(why, len, "%s does not split KV (route: split=%d scratch=%lld)", k->key, r->n_split,
-                    (long long)r->scratch_bytes);
-    return 0;
+    /* typed SPLIT instances run the same body with splits */
+    return fasv_kcheck_direct(k, r, why, len);
 }
