@@ -903,23 +903,7 @@ char *fasv_scenario_to_string(const fasv_scenario *s) {
 
 int fasv_scenario_save(const fasv_scenario *s, const char *path, char *err, size_t errlen) {
     char *t = fasv_scenario_to_string(s);
-    if (!t) {
-        snprintf(err, errlen, "%s:0: out of memory", path);
-        return -1;
-    }
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        snprintf(err, errlen, "%s:0: cannot create: %s", path, strerror(errno));
-        free(t);
-        return -1;
-    }
-    size_t len = strlen(t);
-    int bad = fwrite(t, 1, len, f) != len;
-    bad |= fclose(f) != 0;
+    int r = fasv_write_text(path, t, err, errlen);
     free(t);
-    if (bad) {
-        snprintf(err, errlen, "%s:0: write error", path);
-        return -1;
-    }
-    return 0;
+    return r;
 }

@@ -118,8 +118,7 @@ char *fasv_case_to_string(const fasv_case *c) {
     return p;
 }
 
-int fasv_case_save(const fasv_case *c, const char *path, char *err, size_t errlen) {
-    char *text = fasv_case_to_string(c);
+int fasv_write_text(const char *path, const char *text, char *err, size_t errlen) {
     if (!text) {
         snprintf(err, errlen, "%s:0: out of memory", path);
         return -1;
@@ -127,18 +126,23 @@ int fasv_case_save(const fasv_case *c, const char *path, char *err, size_t errle
     FILE *f = fopen(path, "wb");
     if (!f) {
         snprintf(err, errlen, "%s:0: cannot write: %s", path, strerror(errno));
-        free(text);
         return -1;
     }
     size_t len = strlen(text);
     int bad = fwrite(text, 1, len, f) != len;
     bad |= fclose(f) != 0;
-    free(text);
     if (bad) {
         snprintf(err, errlen, "%s:0: write failed: %s", path, strerror(errno));
         return -1;
     }
     return 0;
+}
+
+int fasv_case_save(const fasv_case *c, const char *path, char *err, size_t errlen) {
+    char *text = fasv_case_to_string(c);
+    int r = fasv_write_text(path, text, err, errlen);
+    free(text);
+    return r;
 }
 
 /* ---- parsing ------------------------------------------------------------- */

@@ -63,6 +63,9 @@ size_t fasv_case_print(const fasv_case *c, char *buf, size_t len);
 char *fasv_case_to_string(const fasv_case *c);
 /* Write canonical text to path; 0 or -1 with err. */
 int fasv_case_save(const fasv_case *c, const char *path, char *err, size_t errlen);
+/* Write text (NULL: out of memory) to path; 0 or -1 with err "PATH:0: ...".
+ * Shared by every text format fasv saves. */
+int fasv_write_text(const char *path, const char *text, char *err, size_t errlen);
 
 /* Append one comment line (without "# " or newline); silently stops at the cap. */
 void fasv_case_add_comment(fasv_case *c, const char *text);
