@@ -189,9 +189,9 @@ int main(int argc, char **argv) {
         for (int64_t k = 0; k < res.count; k++) cd[k] = cand[k];
         fasv_tol tol;
         fasv_tol_default(&tol, c.node.prec);
-        fasv_verdict v;
+        fasv_judgement v;
         int ok = fasv_compare(&c.node, res.ref, res.row, res.naive, cd, &tol, &v);
-        fasv_verdict_print(stdout, &v, "  ");
+        fasv_judgement_print(stdout, &v, "  ");
         return ok ? 0 : 1;
     }
     fasv_rng r;
@@ -242,7 +242,7 @@ int main(int argc, char **argv) {
             for (int64_t k = 0; k < res.count; k++) cd[k] = cand[k];
             fasv_tol tol;
             fasv_tol_default(&tol, c.node.prec);
-            fasv_verdict v;
+            fasv_judgement v;
             int ok = fasv_compare(&c.node, res.ref, res.row, res.naive, cd, &tol, &v);
             int ti = b.type_k == FASV_TYPE_BF16;
             run[ti][dist]++;
@@ -253,7 +253,7 @@ int main(int argc, char **argv) {
                        it, fasv_type_name(b.type_k), dn[dist], (long long)b.hsk, (long long)b.nb, (long long)b.kv,
                        (long long)b.gqa, b.mask, b.max_bias > 0, b.softcap != 0, b.sinks, fasv_gate_name(v.first),
                        v.worst_ratio);
-            if (!ok && g_verbose) fasv_verdict_print(stdout, &v, "    ");
+            if (!ok && g_verbose) fasv_judgement_print(stdout, &v, "    ");
             if (!ok && g_save) {
                 char path[512], line[256];
                 snprintf(path, sizeof path, "%s/calib-mma-%d-%s.case", g_save, it, dn[dist]);

@@ -120,7 +120,7 @@ static void analyse(stats *st, const fasv_node *n, const fasv_oracle_result *res
     push(&st->cratio, cmax);
     for (int c = 0; c < NCS; c++)
         for (int k = 0; k < NKS; k++) push(&st->need[c][k], need[c][k]);
-    fasv_verdict v;
+    fasv_judgement v;
     fasv_compare(n, res->ref, res->row, res->naive, cd, tol, &v);
     st->cond_rows += v.cond_rows;
     push(&st->nmse, v.nmse);

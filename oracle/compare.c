@@ -52,13 +52,13 @@ static fasv_at at_of(const fasv_node *n, int64_t idx) {
     return a;
 }
 
-static void fail(fasv_verdict *v, fasv_gate g) {
+static void fail(fasv_judgement *v, fasv_gate g) {
     if (!(v->failed & (1u << g)) && (v->first == FASV_GATE_PASS || g < v->first)) v->first = g;
     v->failed |= 1u << g;
 }
 
 int fasv_compare(const fasv_node *n, const double *ref, const fasv_row_stat *rows_st, const float *naive,
-                 const double *cand, const fasv_tol *tol, fasv_verdict *v) {
+                 const double *cand, const fasv_tol *tol, fasv_judgement *v) {
     memset(v, 0, sizeof *v);
     v->tol = *tol;
     int64_t dv = fasv_dv(n), rows = fasv_oracle_rows(n);
@@ -189,7 +189,7 @@ static void at_str(char *buf, size_t len, const fasv_at *a) {
                  (long long)a->d);
 }
 
-void fasv_verdict_print(FILE *f, const fasv_verdict *v, const char *ind) {
+void fasv_judgement_print(FILE *f, const fasv_judgement *v, const char *ind) {
     char a1[96], a2[96];
     fprintf(f, "%sverdict: %s", ind, v->pass ? "PASS" : "FAIL (");
     if (!v->pass) {
@@ -253,7 +253,7 @@ static void json_at(fasv_json *j, const char *key, const fasv_at *a) {
     fasv_json_end(j);
 }
 
-void fasv_verdict_json(fasv_json *j, const fasv_verdict *v) {
+void fasv_judgement_json(fasv_json *j, const fasv_judgement *v) {
     fasv_json_obj(j);
     fasv_json_kbool(j, "pass", v->pass);
     fasv_json_key(j, "failed");

@@ -56,7 +56,7 @@ static void release(prepared *p) {
     fasv_data_free(&p->d);
 }
 
-static int judge(prepared *p, fasv_verdict *v) {
+static int judge(prepared *p, fasv_judgement *v) {
     return fasv_compare(&p->c.node, p->res.ref, p->res.row, p->res.naive, p->cand, &p->tol, v);
 }
 
@@ -102,14 +102,14 @@ static void correct_passes(void) {
             CHECK(0);
             continue;
         }
-        fasv_verdict v;
+        fasv_judgement v;
         memcpy(p.cand, p.res.ref, sizeof(double) * (size_t)p.res.count);
         CHECK(judge(&p, &v) && v.max_abs == 0.0 && v.nmse == 0.0);
         if (c.dist != FASV_DIST_ADVERSARIAL) {
             for (int64_t x = 0; x < p.res.count; x++) p.cand[x] = p.res.naive[x];
             if (!judge(&p, &v) && naive_fail++ < 3) {
                 fprintf(stderr, "seed %llu: the naive reference fails its own model:\n", (unsigned long long)seed);
-                fasv_verdict_print(stderr, &v, "  ");
+                fasv_judgement_print(stderr, &v, "  ");
             }
         }
         float *fo = malloc(sizeof(float) * (size_t)p.res.count);
@@ -123,7 +123,7 @@ static void correct_passes(void) {
         if ((!ok || v.worst_ratio > 0.5) && flash_fail++ < 3) {
             fprintf(stderr, "seed %llu: the f32 kernel-like implementation %s (worst ratio %.3g):\n",
                     (unsigned long long)seed, ok ? "passes with too little margin" : "fails", v.worst_ratio);
-            fasv_verdict_print(stderr, &v, "  ");
+            fasv_judgement_print(stderr, &v, "  ");
         }
         free(fo);
         release(&p);
@@ -155,7 +155,7 @@ static void perturbed_fails(void) {
         }
         int64_t x = r * dv + (int64_t)(seed % (uint64_t)dv);
         double b = row_bound_abs(&p, r);
-        fasv_verdict v;
+        fasv_judgement v;
         memcpy(p.cand, p.res.ref, sizeof(double) * (size_t)p.res.count);
         p.cand[x] += 1.5 * b;
         CHECKF(!judge(&p, &v) && (v.failed & (1u << FASV_GATE_BOUND)) && v.rows_over == 1 && v.worst_row == r,
@@ -178,7 +178,7 @@ static void gates(void) {
     random_case(7, FASV_DIST_UNIFORM, FASV_PREC_DEFAULT, 1, &c);
     prepared p;
     CHECK(prepare(&p, &c) == 0);
-    fasv_verdict v;
+    fasv_judgement v;
     int64_t x = p.res.count / 2;
 
     memcpy(p.cand, p.res.ref, sizeof(double) * (size_t)p.res.count);
@@ -260,7 +260,7 @@ static void overflow_is_capped(void) {
             found++;
             double b = (p.tol.k * p.tol.cap + p.tol.floor) * p.res.row[r].scale;
             CHECK(fabs(row_bound_abs(&p, r) - b) <= 1e-12 * b);
-            fasv_verdict v;
+            fasv_judgement v;
             memcpy(p.cand, p.res.ref, sizeof(double) * (size_t)p.res.count);
             p.cand[r * dv] += 1.5 * b;
             judge(&p, &v);
@@ -280,11 +280,11 @@ static void report_has_figures(void) {
     prepared p;
     CHECK(prepare(&p, &c) == 0);
     for (int64_t x = 0; x < p.res.count; x++) p.cand[x] = p.res.ref[x] * 1.1;
-    fasv_verdict v;
+    fasv_judgement v;
     CHECK(!judge(&p, &v));
     char buf[8192];
     FILE *f = fmemopen(buf, sizeof buf, "w");
-    fasv_verdict_print(f, &v, "");
+    fasv_judgement_print(f, &v, "");
     fclose(f);
     const char *want[] = {"FAIL (bound, nmse)", "max abs error", "max rel error", "NMSE", "worst row", "bound",
                           "yardstick", "floor", "kappa", "tolerance: k 4"};
@@ -292,7 +292,7 @@ static void report_has_figures(void) {
     f = fmemopen(buf, sizeof buf, "w");
     fasv_json j;
     fasv_json_init(&j, f, 0);
-    fasv_verdict_json(&j, &v);
+    fasv_judgement_json(&j, &v);
     fasv_json_done(&j);
     fclose(f);
     CHECKF(strstr(buf, "\"pass\":false") != NULL && strstr(buf, "\"failed\":[\"bound\",\"nmse\"]") != NULL &&

@@ -72,11 +72,11 @@ static void oracle_sweep(int cases, uint64_t seed0) {
             for (int64_t x = 0; x < res.count; x++) fd[x] = f[x];
             fasv_tol tol;
             fasv_tol_default(&tol, c.node.prec);
-            fasv_verdict v;
+            fasv_judgement v;
             if (!fasv_compare(&c.node, res.ref, res.row, res.naive, fd, &tol, &v) && flash_fail++ < 3) {
                 char *t = fasv_case_to_string(&c);
                 fprintf(stderr, "case %d: the f32 kernel-like implementation fails:\n%s", i, t);
-                fasv_verdict_print(stderr, &v, "  ");
+                fasv_judgement_print(stderr, &v, "  ");
                 free(t);
             }
         }

@@ -119,7 +119,7 @@ int cmd_compare(int argc, char **argv) {
     double *slots[5] = {&tol.k, &tol.floor, &tol.cond_u, &tol.cap, &tol.nmse_max};
     for (int i = 0; i < 5; i++)
         if (have[i]) *slots[i] = ov[i];
-    fasv_verdict v;
+    fasv_judgement v;
     fasv_compare(n, res.ref, res.row, res.naive, cand.data, &tol, &v);
     if (json) {
         fasv_json j;
@@ -129,12 +129,12 @@ int cmd_compare(int argc, char **argv) {
         fasv_json_kstr(&j, "candidate", npy);
         fasv_json_kstr(&j, "prec", fasv_prec_name(n->prec));
         fasv_json_key(&j, "verdict");
-        fasv_verdict_json(&j, &v);
+        fasv_judgement_json(&j, &v);
         fasv_json_end(&j);
         fasv_json_done(&j);
     } else {
         printf("%s vs %s (prec %s):\n", npy, path, fasv_prec_name(n->prec));
-        fasv_verdict_print(stdout, &v, "  ");
+        fasv_judgement_print(stdout, &v, "  ");
     }
     fasv_oracle_result_free(&res);
     fasv_npy_free(&cand);

@@ -1,7 +1,7 @@
 /* oracle_check.c — the oracle side of `fasv replay --oracle`: does the oracle
  * keep its metamorphic relations on a case? A file of its own because
  * fasv/oracle.h and fasv/props.h cannot be included together (both define
- * fasv_verdict). */
+ * fasv_judgement). */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* reduce_oracle.c — `fasv reduce --oracle`: shrink a case on which the
  * oracle breaks a metamorphic relation (a fuzz_oracle finding) while the same
  * relation stays broken. A file of its own: fasv/oracle.h and fasv/props.h
- * cannot be included together (both define fasv_verdict). */
+ * cannot be included together (both define fasv_judgement). */
 #include <stdlib.h>
 #include <string.h>
 

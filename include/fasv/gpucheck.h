@@ -56,7 +56,7 @@ typedef struct fasv_gpu_result {
     double err_max;       /* worst row error, in units of the row scale */
     double worst_ratio;   /* worst row error / its bound (<= 1 passes) */
     double max_abs, nmse; /* plain figures */
-    char verdict_text[1536]; /* the oracle's verdict block, as fasv_verdict_print writes it */
+    char verdict_text[1536]; /* the oracle's verdict block, as fasv_judgement_print writes it */
     int device_lost;      /* a fault or timeout: the GPU context must be abandoned */
     double gen_ms, kernel_ms, oracle_ms, total_ms;
     int64_t out_count;

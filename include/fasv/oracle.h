@@ -150,7 +150,7 @@ typedef struct fasv_at {
     int64_t d, h, i, s;
 } fasv_at;
 
-typedef struct fasv_verdict {
+typedef struct fasv_judgement {
     int pass;
     fasv_gate first;       /* the first gate that failed, in the order above */
     unsigned failed;       /* bit (1 << gate) for every gate that failed */
@@ -181,18 +181,18 @@ typedef struct fasv_verdict {
     int64_t naive_capped_rows;    /* rows whose finite yardstick exceeded cap */
     int64_t cond_rows;            /* rows where cond_u * kappa_r exceeded n_r */
     int64_t zero_scale_rows;      /* rows with W_r = 0 (exact 0 expected) */
-} fasv_verdict;
+} fasv_judgement;
 
 /* Judge cand against ref with the naive output as the yardstick. ref and
  * rows from fasv_oracle_ref; naive from fasv_oracle_naive; cand any output of
  * the same layout. Returns v->pass. */
 int fasv_compare(const fasv_node *n, const double *ref, const fasv_row_stat *rows, const float *naive,
-                 const double *cand, const fasv_tol *tol, fasv_verdict *v);
+                 const double *cand, const fasv_tol *tol, fasv_judgement *v);
 
 /* Every figure, human-readable, several lines, each starting with indent. */
-void fasv_verdict_print(FILE *f, const fasv_verdict *v, const char *indent);
+void fasv_judgement_print(FILE *f, const fasv_judgement *v, const char *indent);
 /* The verdict as one JSON object (the caller has opened a value position). */
-void fasv_verdict_json(fasv_json *j, const fasv_verdict *v);
+void fasv_judgement_json(fasv_json *j, const fasv_judgement *v);
 
 /* Everything the judge needs for one case: reference, row scales, naive. */
 typedef struct fasv_oracle_result {

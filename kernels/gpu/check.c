@@ -292,7 +292,7 @@ fasv_gpu_outcome fasv_gpu_check_case(fasv_gpu *g, const fasv_case *c, const fasv
         for (int64_t k = 0; k < count; k++) cand[k] = o1[k];
         fasv_tol tol;
         fasv_tol_default(&tol, n->prec);
-        fasv_verdict v;
+        fasv_judgement v;
         int pass = fasv_compare(n, ref.ref, ref.row, ref.naive, cand, &tol, &v);
         res->has_verdict = 1;
         res->verdict_pass = pass;
@@ -305,7 +305,7 @@ fasv_gpu_outcome fasv_gpu_check_case(fasv_gpu *g, const fasv_case *c, const fasv
         size_t tlen = 0;
         FILE *mf = open_memstream(&text, &tlen);
         if (mf) {
-            fasv_verdict_print(mf, &v, "  ");
+            fasv_judgement_print(mf, &v, "  ");
             fclose(mf);
             snprintf(res->verdict_text, sizeof res->verdict_text, "%s", text ? text : "");
             free(text);
