@@ -11,7 +11,8 @@
  *            compiled, since the planner never asks for it: kernels/tile.c)
  *   split -> "any" lines: fa_tile_kernel<DK, DV, NCOLS, float> run as split-KV
  *            partials; typed lines of 8 slots: fa_vec_kernel<D, TK, TV, NCOLS>,
- *            of 64 slots: fa_mma_kernel<D, T> (nvcc only), run as split-KV
+ *            of 16 slots: fa_mmad_kernel<D, T> (the MMA decode body, nvcc
+ *            only), run as split-KV
  *            partials; then fa_combine_kernel
  *   mma   -> fa_mma_kernel<D, T> under nvcc (kernels/fa_mma.h); under hipcc
  *            the entries exist with no kernel (AMD devices never route MMA)
@@ -40,11 +41,11 @@ template <int DK, int DV, int NC> struct fa_split_sel<DK, DV, -1, -1, NC> {
     static constexpr fa_core core = FA_CORE_TILE;
     static constexpr fa_kernel_fn fn = fa_tile_kernel<DK, DV, NC, float>;
 };
-/* 64 slots: the MMA body (nvcc only; no kernel under hipcc) */
-template <int DK, int DV, int TK, int TV> struct fa_split_sel<DK, DV, TK, TV, 64> {
-    static constexpr fa_core core = FA_CORE_MMA;
+/* 16 slots: the MMA decode body (nvcc only; no kernel under hipcc) */
+template <int DK, int DV, int TK, int TV> struct fa_split_sel<DK, DV, TK, TV, FA_MMAD_COLS> {
+    static constexpr fa_core core = FA_CORE_MMAD;
 #if defined(FASV_CUDA)
-    static constexpr fa_kernel_fn fn = fa_mma_kernel<DK, TK>;
+    static constexpr fa_kernel_fn fn = fa_mmad_kernel<DK, TK>;
 #else
     static constexpr fa_kernel_fn fn = NULL;
 #endif

@@ -26,6 +26,8 @@
 #include "gpu/fa_index.h"
 
 #define FA_MAX_THREADS 256
+#define FA_SPLIT_MAX 64 /* partials the combine merges per row (kernels/split.h FASV_SPLIT_MAX) */
+#define FA_COMBINE_THREADS 64 /* threads (elements of one output row) of a combine block */
 #define FA_NEG_INF (-__builtin_huge_valf())
 
 static __device__ __forceinline__ float fa_warp_sum(float a) {
@@ -37,6 +39,21 @@ static __device__ __forceinline__ float fa_warp_max(float a) {
 #pragma unroll
     for (int o = FA_WARP_SIZE / 2; o > 0; o >>= 1) a = fmaxf(a, fa_shfl_xor(a, o));
     return a;
+}
+
+/* Programmatic dependent launch (NVIDIA sm_90+; no-ops elsewhere and when
+ * the launch did not ask for it): a split kernel lets the combine's blocks
+ * launch early; the combine waits until the split kernel's grid has finished
+ * and its writes are visible. */
+static __device__ __forceinline__ void fa_let_dependents_launch(void) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+static __device__ __forceinline__ void fa_wait_for_prerequisites(void) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
 }
 
 /* Logit of key j for column (i, h): scale, softcap, then slope * mask. */
@@ -739,25 +756,48 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
 /* ---- split combine ------------------------------------------------------- */
 
 #ifdef FA_DEFINE_KERNELS /* the non-template kernel lives in fa_split.hip only */
-/* One block per output row (s, i, h), rows in output order; threads over d. */
-__global__ void __launch_bounds__(FA_MAX_THREADS) fa_combine_kernel(const fa_params p) {
+/* Block (x, y) merges output row x (s, i, h; rows in output order),
+ * elements [64y, 64y + 64): small blocks, so that on sm_90 they fit beside
+ * the split kernel's blocks while they wait for them. A thread reads the
+ * splits in chunks of FA_COMBINE_CHUNK, every load of a chunk -- each
+ * split's (max, sum) and its element of each partial -- in flight at once,
+ * and merges them with a running maximum in the order k = 0, 1, ...; every
+ * thread takes the same steps (same bits everywhere). */
+#define FA_COMBINE_CHUNK 32
+__global__ void __launch_bounds__(FA_COMBINE_THREADS) fa_combine_kernel(const fa_params p) {
     const int64_t row = blockIdx.x;
     const int h = (int)(row % p.n_head), i = (int)((row / p.n_head) % p.n_q), s = (int)(row / ((int64_t)p.n_head * p.n_q));
     const int dv = p.dv, ns = p.n_split;
     const float *base = p.part + fa_part_idx(&p, h, i, s, 0);
     const int64_t stride = dv + 2;
-    float m = FA_NEG_INF;
-    for (int k = 0; k < ns; k++) m = fmaxf(m, base[k * stride + dv]);
-    float l = 0.0f;
-    for (int k = 0; k < ns; k++) {
-        const float mk = base[k * stride + dv];
-        if (mk != FA_NEG_INF) l += base[k * stride + dv + 1] * expf(mk - m);
-    }
-    for (int d = threadIdx.x; d < dv; d += blockDim.x) {
-        float o = 0.0f;
-        for (int k = 0; k < ns; k++) {
-            const float mk = base[k * stride + dv];
-            if (mk != FA_NEG_INF) o += base[k * stride + d] * expf(mk - m);
+    fa_wait_for_prerequisites(); /* the partials are written */
+    const int d = blockIdx.y * FA_COMBINE_THREADS + threadIdx.x;
+    if (d < dv) {
+        float m = FA_NEG_INF, o = 0.0f, l = 0.0f;
+        for (int k0 = 0; k0 < ns; k0 += FA_COMBINE_CHUNK) {
+            float mk[FA_COMBINE_CHUNK], lk[FA_COMBINE_CHUNK], x[FA_COMBINE_CHUNK];
+#pragma unroll
+            for (int u = 0; u < FA_COMBINE_CHUNK; u++) {
+                const bool ok = k0 + u < ns;
+                const float *pk = base + (k0 + u) * stride;
+                mk[u] = ok ? pk[dv] : FA_NEG_INF;
+                lk[u] = ok ? pk[dv + 1] : 0.0f;
+                x[u] = ok ? pk[d] : 0.0f;
+            }
+            float mc = m;
+#pragma unroll
+            for (int u = 0; u < FA_COMBINE_CHUNK; u++) mc = fmaxf(mc, mk[u]);
+            if (mc != m) { /* rescale what is summed so far */
+                const float a = m == FA_NEG_INF ? 0.0f : expf(m - mc);
+                o *= a, l *= a, m = mc;
+            }
+#pragma unroll
+            for (int u = 0; u < FA_COMBINE_CHUNK; u++)
+                if (mk[u] != FA_NEG_INF) { /* a split without a key left adds nothing */
+                    const float w = expf(mk[u] - m);
+                    l += lk[u] * w;
+                    o += x[u] * w;
+                }
         }
         fa_params q1 = p;
         q1.n_split = 1;

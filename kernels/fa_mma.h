@@ -1,12 +1,15 @@
 /* kernels/fa_mma.h — the MMA family's device code: NVIDIA tensor cores.
  *
- * Owns: fa_mma_kernel<D, T> (mma.sync m16n8k16, f32 accumulation) and its
- * shared-memory footprint. Compiled by nvcc only (kernels/fa_mma.hip
- * includes it under FASV_CUDA; the HIP build keeps the launch-table entries
- * without kernels, and no AMD device routes MMA). kernels/mma.h lists the
- * preconditions this code relies on.
+ * Owns: the two tensor-core bodies (mma.sync m16n8k16, f32 accumulation)
+ * and their shared-memory footprints: fa_mma_kernel<D, T> (the MMA family:
+ * prefill and multi-row batches, unsplit) and fa_mmad_kernel<D, T> (the
+ * decode body of the typed SPLIT instances of 16 slots), which share the Q
+ * staging, the Q.K, softmax and P.V steps below. Compiled by nvcc only
+ * (kernels/fa_mma.hip and fa_split.hip include it under FASV_CUDA; the HIP
+ * build keeps the launch-table entries without kernels, and no AMD device
+ * routes them). kernels/mma.h lists the preconditions this code relies on.
  *
- * Structure. A block of 128 threads = 4 warps holds 64 column slots
+ * fa_mma_kernel. A block of 128 threads = 4 warps holds 64 column slots
  * (ncols1 query rows x ncols2 GQA heads of one KV head, fa_column's
  * mapping); warp w owns slots 16r..16r+15 with r = (w + blockIdx.z) % 4,
  * the M rows of its MMA tiles. Per
@@ -14,6 +17,11 @@
  *     V(j) loads (cp.async)  |  S = Q.K(j)^T on the tensor cores, logits,
  *                            |  online softmax in registers
  *     K(j+1) loads           |  O += P.V(j) on the tensor cores
+ * (where Q's fragments fit in registers, two K/V stages instead).
+ * fa_mmad_kernel. Decode has at most 16 rows (n_q = 1 x up to 8 heads), one
+ * MMA row tile: all 4 warps hold it and each takes its own 16 keys of every
+ * 64, through its own cp.async ring, without block barriers; the warps'
+ * (O, max, sum) are merged at the end in a fixed order.
  * K and V tiles live in shared memory as rows of D 2-byte values whose
  * 16-byte chunks are XOR-swizzled by (row % 8), so that ldmatrix reads of 8
  * rows hit 8 different bank groups; rows past the KV range are zero-filled
@@ -35,11 +43,9 @@
  *    + lo for two MMAs (bf16 alone is 8 times coarser). The row sum adds the
  *    rounded values, so the output is an exact convex combination of the
  *    weights the MMA used, and the 2^15 cancels in O / l.
- * Split-KV (typed SPLIT instances with 64 slots, long-context decode): block
- * (query block, head group, sequence x split) runs its split's KV range and
- * writes (O, max, sum) partials to scratch, O and the sum scaled back from
- * the P scale, for fa_combine_kernel. In decode only the warp(s) holding the
- * few rows compute; all four stream the K/V tiles.
+ * Split-KV: the decode body runs block (query block, head group, sequence x
+ * split) over its split's KV range and writes (O, max, sum) partials, O and
+ * the sum scaled back from the P scale, for fa_combine_kernel.
  * No atomics; fixed reduction orders: the same input gives the same bits.
  * Must not know: planners, routes, the host runtime.
  */
@@ -59,6 +65,27 @@ static inline int64_t fa_mma_smem(int d, int t) {
     return 2 * ((int64_t)fa_mma_terms(t) * FA_MMA_COLS * d + 2 * (int64_t)fa_mma_kv(d) * d);
 }
 
+/* The decode body fa_mmad_kernel<d, t> (typed SPLIT instances of 16 slots):
+ * 16 rows, each of the 4 warps FA_MMAD_WK keys per block step of
+ * FA_MMAD_KV, a ring of FA_MMAD_STAGES(d) sub-tiles per warp. Shared memory:
+ * 16 row factors (f32), Q terms x 16 x d, and 4 warps x stages x (K, V) x
+ * WK x d, in 2-byte elements (the planner's fasv_mma_smem for these
+ * instances; the end-of-loop merge reuses the rings and Q's area). */
+#define FA_MMAD_COLS 16
+#define FA_MMAD_WK 16
+#define FA_MMAD_KV 64
+/* FASV_MMAD_STAGES_BIG (a benchmark knob, default 2): the stages at D >= 128;
+ * kernels/mma.c reads the same definition */
+#ifndef FASV_MMAD_STAGES_BIG
+#define FASV_MMAD_STAGES_BIG 2
+#endif
+#define FA_MMAD_STAGES(d) ((d) <= 64 ? 4 : FASV_MMAD_STAGES_BIG)
+static inline int64_t fa_mmad_smem(int d, int t) {
+    return 4 * FA_MMAD_COLS +
+           2 * ((int64_t)fa_mma_terms(t) * FA_MMAD_COLS * d +
+                (int64_t)(FA_MMA_THREADS / 32) * FA_MMAD_STAGES(d) * 2 * FA_MMAD_WK * d);
+}
+
 #if defined(FASV_CUDA)
 #include <cuda_bf16.h>
 
@@ -67,7 +94,8 @@ static __device__ __forceinline__ uint32_t fa_smem_addr(const void *p) {
 }
 /* 16 bytes global -> shared, bypassing L1; src_bytes 0 zero-fills. */
 static __device__ __forceinline__ void fa_cp16(uint32_t dst, const void *src, int src_bytes) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(src_bytes) : "memory");
+    asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(src_bytes)
+                 : "memory");
 }
 static __device__ __forceinline__ void fa_cp_commit(void) { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 template <int N> static __device__ __forceinline__ void fa_cp_wait(void) {
@@ -145,7 +173,260 @@ static __device__ __forceinline__ void fa_mma_load(uint32_t tile, const uint8_t 
     }
 }
 
-/* D: exact head size (Dk = Dv); T: K/V type (FA_F16 or FA_BF16). */
+/* ---- pieces shared by the two bodies ------------------------------------ */
+
+/* Stage 4 rows of Q: column slots c0..c0+3 of the block go to rows
+ * q0..q0+3 of Qs ([NT][QROWS][D], swizzled), scaled by 2^e and split into NT
+ * terms; fac[u] = the logit factor scale * 2^-e of row u, 0 where the column
+ * does not exist. Every load of the group is issued before the first is
+ * used. Returns whether any of the 4 columns exists. */
+template <int D, int T, int NT, int QROWS>
+static __device__ __forceinline__ bool fa_mma_stage_q4(const fa_params &p, uint16_t *Qs, int c0, int q0, int s,
+                                                       int lane, float fac[4]) {
+    float qg[4][D / 32];
+    bool okg[4], any = false;
+#pragma unroll
+    for (int u = 0; u < 4; u++) {
+        int i, h;
+        okg[u] = fa_vec_col(p, c0 + u, &i, &h);
+        const float *qr = (const float *)(p.q + (okg[u] ? fa_q_off(&p, i, h, s) : 0));
+#pragma unroll
+        for (int t = 0; t < D / 32; t++) qg[u][t] = okg[u] ? qr[lane + 32 * t] : 0.0f;
+    }
+#pragma unroll
+    for (int u = 0; u < 4; u++) {
+        any |= okg[u];
+        float mx = 0.0f;
+#pragma unroll
+        for (int t = 0; t < D / 32; t++) mx = fmaxf(mx, fabsf(qg[u][t]));
+        mx = fa_warp_max(mx);
+        int e = 0;
+        if (T == FA_F16 && mx > 0.0f && mx <= 3.402823466e38f) {
+            int ex;
+            frexpf(mx, &ex); /* mx = m * 2^ex, m in [0.5, 1) */
+            e = 15 - ex;
+            e = e < -126 ? -126 : e > 126 ? 126 : e;
+        }
+        const float f = ldexpf(1.0f, e);
+        fac[u] = okg[u] ? p.scale * ldexpf(1.0f, -e) : 0.0f;
+#pragma unroll
+        for (int t = 0; t < D / 32; t++) {
+            float x = qg[u][t] * f, back;
+#pragma unroll
+            for (int term = 0; term < NT; term++) {
+                const unsigned short b = fa_rnd_bits<T>(x, &back);
+                Qs[term * QROWS * D + fa_sw<D>(q0 + u, lane + 32 * t) / 2] = b;
+                x -= back; /* exact: the rounding residual of a wider value */
+            }
+        }
+    }
+    return any;
+}
+
+/* A fragments of Q term u, k-chunk kc, for the 16 rows q0..q0+15 of Qs. */
+template <int D, int QROWS>
+static __device__ __forceinline__ void fa_mma_qfrag(uint32_t r[4], uint32_t sQ, int u, int kc, int q0, int lane) {
+    const int mi = lane >> 3, row = q0 + (mi & 1) * 8 + (lane & 7), col = kc * 16 + (mi >> 1) * 8;
+    fa_ldsm4(r, sQ + u * QROWS * D * 2 + fa_sw<D>(row, col));
+}
+
+/* S = Q.K^T for NK keys (the swizzled tile at address kt) and 16 rows: Q's
+ * fragments from registers (QREG: qa) or from Qs rows q0.. (sQ). */
+template <int D, int T, int NT, int NK, bool QREG, int QROWS, bool TERMS = false>
+static __device__ __forceinline__ void fa_mma_scores(float (&sc)[NK / 8][4], uint32_t (&qa)[QREG ? NT * (D / 16) : 1][4],
+                                                     uint32_t sQ, int q0, uint32_t kt, int lane) {
+    /* TERMS: Q's lower terms accumulate apart from the high term (added at
+     * the end, lowest first), which cuts the chain of dependent MMAs by NT;
+     * the decode body's 16 keys have no other independent chains to hide it */
+    constexpr int NX = TERMS ? NT - 1 : 1;
+    float sx[NX][NK / 8][4];
+#pragma unroll
+    for (int n = 0; n < NK / 8; n++) sc[n][0] = sc[n][1] = sc[n][2] = sc[n][3] = 0.0f;
+#pragma unroll
+    for (int u = 0; u < NX; u++)
+#pragma unroll
+        for (int n = 0; n < NK / 8; n++) sx[u][n][0] = sx[u][n][1] = sx[u][n][2] = sx[u][n][3] = 0.0f;
+#pragma unroll
+    for (int kc = 0; kc < D / 16; kc++) {
+        uint32_t qf[NT][4];
+#pragma unroll
+        for (int u = 0; u < NT; u++) {
+            if (QREG) {
+#pragma unroll
+                for (int x = 0; x < 4; x++) qf[u][x] = qa[QREG ? u * (D / 16) + kc : 0][x];
+            } else {
+                fa_mma_qfrag<D, QROWS>(qf[u], sQ, u, kc, q0, lane);
+            }
+        }
+#pragma unroll
+        for (int np = 0; np < NK / 16; np++) {
+            const int mi = lane >> 3, key = np * 16 + (mi >> 1) * 8 + (lane & 7), col = kc * 16 + (mi & 1) * 8;
+            uint32_t b[4];
+            fa_ldsm4(b, kt + fa_sw<D>(key, col));
+#pragma unroll
+            for (int u = 0; u < NT; u++) {
+                float(&acc)[NK / 8][4] = TERMS && u > 0 ? sx[TERMS ? u - 1 : 0] : sc;
+                fa_mma<T>(acc[2 * np], qf[u], b[0], b[1]);
+                fa_mma<T>(acc[2 * np + 1], qf[u], b[2], b[3]);
+            }
+        }
+    }
+    if (TERMS) {
+#pragma unroll
+        for (int n = 0; n < NK / 8; n++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                float lo = 0.0f;
+#pragma unroll
+                for (int u = NX - 1; u >= 0; u--) lo += sx[u][n][e];
+                sc[n][e] += lo;
+            }
+    }
+}
+
+/* Logits of the NK keys at j0 (keys at or past hi and missing columns are
+ * -inf; `fast`: every key is in range and every logit is acc * factor),
+ * online softmax of the thread's rows g and g + 8: P into pa as A
+ * fragments, the running max and sum updated, o rescaled (skipped, by a
+ * warp vote, when no row's maximum moved: a factor of exactly 1). `two`
+ * (uniform over the warp): whether rows 8..15 hold any column; when not,
+ * row g + 8 is left alone and its P is 0 (the decode body's <= 8 columns). */
+template <int T, int NK, int NO>
+static __device__ __forceinline__ void fa_mma_softmax(const fa_params &p, float (&sc)[NK / 8][4], bool fast, int j0,
+                                                      int hi, const bool *cv, const float *rs, const float *slope,
+                                                      const uint8_t *const *mrow, float *mrun, float *lrun,
+                                                      float (&o)[NO][4], uint32_t (&pa)[T == FA_BF16 ? 2 : 1][NK / 8][2],
+                                                      int c4, bool two = true) {
+    constexpr int PT = T == FA_BF16 ? 2 : 1;
+    constexpr float L2E = 1.4426950408889634f;
+    constexpr float PL2 = T == FA_F16 ? 15.0f : 0.0f; /* f16 P is scaled by 2^15 (cancels in O / l) */
+    float tmax[2] = {FA_NEG_INF, FA_NEG_INF};
+    const int ne = two ? 4 : 2; /* accumulator elements in use: rows g (0, 1) and g + 8 (2, 3) */
+    if (fast) {
+#pragma unroll
+        for (int n = 0; n < NK / 8; n++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                if (e >= ne) continue;
+                const float x = sc[n][e] * rs[e >> 1];
+                sc[n][e] = x;
+                tmax[e >> 1] = fmaxf(tmax[e >> 1], x);
+            }
+    } else {
+#pragma unroll
+        for (int n = 0; n < NK / 8; n++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                if (e >= ne) continue;
+                const int r = e >> 1, j = j0 + n * 8 + 2 * c4 + (e & 1);
+                float x = FA_NEG_INF;
+                if (j < hi && cv[r]) {
+                    x = sc[n][e] * rs[r];
+                    if (p.softcap != 0.0f) x = p.softcap * tanhf(x / p.softcap);
+                    if (p.has_mask) x += slope[r] * fa_f16(fa_rd16(mrow[r] + 2 * (int64_t)j));
+                }
+                sc[n][e] = x;
+                tmax[r] = fmaxf(tmax[r], x);
+            }
+    }
+    float alpha[2] = {1.0f, 1.0f}, muse[2] = {0.0f, 0.0f}, lsum[2] = {0.0f, 0.0f};
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        if (r == 1 && !two) continue;
+        tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 1));
+        tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 2));
+        const float mnew = fmaxf(mrun[r], tmax[r]);
+        muse[r] = mnew == FA_NEG_INF ? 0.0f : mnew;
+        alpha[r] = exp2f((mrun[r] - muse[r]) * L2E); /* 0 when mrun was -inf */
+        mrun[r] = mnew;
+    }
+#pragma unroll
+    for (int n = 0; n < NK / 8; n++)
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            if (r == 1 && !two) {
+#pragma unroll
+                for (int u = 0; u < PT; u++) pa[u][n][1] = 0u;
+                continue;
+            }
+            const float p0 = exp2f(fmaf(sc[n][2 * r] - muse[r], L2E, PL2));
+            const float p1 = exp2f(fmaf(sc[n][2 * r + 1] - muse[r], L2E, PL2));
+            if (T == FA_F16) {
+                const uint32_t h = fa_pack_f16x2(p0, p1);
+                float b0, b1;
+                fa_unpack_f16x2(h, &b0, &b1);
+                lsum[r] += b0 + b1;
+                pa[0][n][r] = h;
+            } else {
+                float pv[2] = {p0, p1}, back;
+                unsigned short bits[PT][2];
+#pragma unroll
+                for (int e = 0; e < 2; e++)
+#pragma unroll
+                    for (int u = 0; u < PT; u++) {
+                        bits[u][e] = fa_rnd_bits<T>(pv[e], &back);
+                        lsum[r] += back;
+                        pv[e] -= back;
+                    }
+#pragma unroll
+                for (int u = 0; u < PT; u++) pa[u][n][r] = (uint32_t)bits[u][0] | ((uint32_t)bits[u][1] << 16);
+            }
+        }
+#pragma unroll
+    for (int r = 0; r < 2; r++) lrun[r] = lrun[r] * alpha[r] + lsum[r];
+    if (!__all_sync(0xffffffffu, alpha[0] == 1.0f && alpha[1] == 1.0f)) {
+#pragma unroll
+        for (int n = 0; n < NO; n++) {
+            o[n][0] *= alpha[0], o[n][1] *= alpha[0];
+            o[n][2] *= alpha[1], o[n][3] *= alpha[1];
+        }
+    }
+}
+
+/* O += P.V for NK keys whose V is the swizzled tile at address vt. */
+template <int D, int T, int NK>
+static __device__ __forceinline__ void fa_mma_pv(float (&o)[D / 8][4], uint32_t (&pa)[T == FA_BF16 ? 2 : 1][NK / 8][2],
+                                                 uint32_t vt, int lane) {
+    constexpr int PT = T == FA_BF16 ? 2 : 1;
+#pragma unroll
+    for (int kc = 0; kc < NK / 16; kc++) {
+        uint32_t a[PT][4];
+#pragma unroll
+        for (int u = 0; u < PT; u++) {
+            a[u][0] = pa[u][2 * kc][0];
+            a[u][1] = pa[u][2 * kc][1];
+            a[u][2] = pa[u][2 * kc + 1][0];
+            a[u][3] = pa[u][2 * kc + 1][1];
+        }
+#pragma unroll
+        for (int dp = 0; dp < D / 16; dp++) {
+            const int mi = lane >> 3, key = kc * 16 + (mi & 1) * 8 + (lane & 7), col = (2 * dp + (mi >> 1)) * 8;
+            uint32_t b[4];
+            fa_ldsm4t(b, vt + fa_sw<D>(key, col));
+#pragma unroll
+            for (int u = 0; u < PT; u++) {
+                fa_mma<T>(o[2 * dp], a[u], b[0], b[1]);
+                fa_mma<T>(o[2 * dp + 1], a[u], b[2], b[3]);
+            }
+        }
+    }
+}
+
+/* The accumulator rows g and g + 8 of this thread: whether their columns
+ * exist, ALiBi slopes and mask rows. Slots c0 + g and c0 + g + 8. */
+static __device__ __forceinline__ void fa_mma_rows(const fa_params &p, int c0, int g, int s, bool cv[2], int ci[2],
+                                                   int chh[2], float slope[2], const uint8_t *mrow[2]) {
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        cv[r] = fa_vec_col(p, c0 + g + 8 * r, &ci[r], &chh[r]);
+        slope[r] = cv[r] ? fa_slope(&p, chh[r]) : 0.0f;
+        mrow[r] = cv[r] && p.has_mask ? p.mask + fa_mask_off(&p, 0, ci[r], chh[r], s) : p.mask;
+    }
+}
+
+/* ---- the MMA family: prefill and multi-row batches ----------------------- */
+
+/* D: exact head size (Dk = Dv); T: K/V type (FA_F16 or FA_BF16). Unsplit. */
 template <int D, int T>
 __global__ void __launch_bounds__(FA_MMA_THREADS, 2) fa_mma_kernel(const fa_params p) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
@@ -154,7 +435,6 @@ __global__ void __launch_bounds__(FA_MMA_THREADS, 2) fa_mma_kernel(const fa_para
     constexpr bool QREG = NT * D <= 256;     /* Q fragments in registers (else ldmatrix per use) */
     constexpr int QF = QREG ? NT * (D / 16) : 1;
     constexpr int PT = T == FA_BF16 ? 2 : 1; /* terms of P */
-    constexpr float L2E = 1.4426950408889634f;
     constexpr float PL2 = T == FA_F16 ? 15.0f : 0.0f; /* f16 P is scaled by 2^15 (cancels in O / l) */
     extern __shared__ uint4 fa_smem_mma[];
     uint16_t *Qs = (uint16_t *)fa_smem_mma;   /* [NT][64][D] */
@@ -163,59 +443,22 @@ __global__ void __launch_bounds__(FA_MMA_THREADS, 2) fa_mma_kernel(const fa_para
     const uint32_t sQ = fa_smem_addr(Qs), sK = fa_smem_addr(Ks), sV = fa_smem_addr(Vs);
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int g = lane >> 2, c4 = lane & 3;
-    /* the row group (slots 16wr..16wr+15) this warp owns: rotated by
-     * blockIdx.z, so that in decode, where one row group holds every column,
-     * the computing warps of co-resident blocks sit on different SM
-     * sub-partitions */
+    /* the row group (slots 16wr..16wr+15) this warp owns, rotated by
+     * blockIdx.z (the sequence) */
     const int wr = (warp + blockIdx.z) & 3;
-    const int s = blockIdx.z / p.n_split, split = blockIdx.z % p.n_split;
+    const int s = blockIdx.z;
 
     /* ---- Q: per row scale, split into terms, stage in shared memory ---- */
-    float rs[2] = {0.0f, 0.0f};  /* logit factor scale * 2^-e of rows g, g + 8 */
-    bool active = false;         /* the warp has a column */
-    /* the warp's 16 rows are loaded in 4 groups of 4, every load of a group
-     * issued before the first is used (decode blocks start with this) */
+    float rs[2] = {0.0f, 0.0f}; /* logit factor scale * 2^-e of rows g, g + 8 */
+    bool active = false;        /* the warp has a column */
 #pragma unroll 1
     for (int r4 = 0; r4 < 16; r4 += 4) {
-        float qg[4][D / 32];
-        bool okg[4];
+        float fac[4];
+        active |= fa_mma_stage_q4<D, T, NT, FA_MMA_COLS>(p, Qs, wr * 16 + r4, wr * 16 + r4, s, lane, fac);
 #pragma unroll
         for (int u = 0; u < 4; u++) {
-            int i, h;
-            okg[u] = fa_vec_col(p, wr * 16 + r4 + u, &i, &h);
-            const float *qr = (const float *)(p.q + (okg[u] ? fa_q_off(&p, i, h, s) : 0));
-#pragma unroll
-            for (int t = 0; t < D / 32; t++) qg[u][t] = okg[u] ? qr[lane + 32 * t] : 0.0f;
-        }
-#pragma unroll
-        for (int u = 0; u < 4; u++) {
-            const int rr = r4 + u, c = wr * 16 + rr;
-            const bool ok = okg[u];
-            active |= ok;
-            float mx = 0.0f;
-#pragma unroll
-            for (int t = 0; t < D / 32; t++) mx = fmaxf(mx, fabsf(qg[u][t]));
-            mx = fa_warp_max(mx);
-            int e = 0;
-            if (T == FA_F16 && mx > 0.0f && mx <= 3.402823466e38f) {
-                int ex;
-                frexpf(mx, &ex); /* mx = m * 2^ex, m in [0.5, 1) */
-                e = 15 - ex;
-                e = e < -126 ? -126 : e > 126 ? 126 : e;
-            }
-            const float f = ldexpf(1.0f, e);
-            if (rr == g) rs[0] = ok ? p.scale * ldexpf(1.0f, -e) : 0.0f;
-            if (rr == g + 8) rs[1] = ok ? p.scale * ldexpf(1.0f, -e) : 0.0f;
-#pragma unroll
-            for (int t = 0; t < D / 32; t++) {
-                float x = qg[u][t] * f, back;
-#pragma unroll
-                for (int term = 0; term < NT; term++) {
-                    const unsigned short b = fa_rnd_bits<T>(x, &back);
-                    Qs[term * FA_MMA_COLS * D + fa_sw<D>(c, lane + 32 * t) / 2] = b;
-                    x -= back; /* exact: the rounding residual of a wider value */
-                }
-            }
+            if (r4 + u == g) rs[0] = fac[u];
+            if (r4 + u == g + 8) rs[1] = fac[u];
         }
     }
 
@@ -224,15 +467,10 @@ __global__ void __launch_bounds__(FA_MMA_THREADS, 2) fa_mma_kernel(const fa_para
     bool cv[2];
     float slope[2];
     const uint8_t *mrow[2];
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-        cv[r] = fa_vec_col(p, wr * 16 + g + 8 * r, &ci[r], &chh[r]);
-        slope[r] = cv[r] ? fa_slope(&p, chh[r]) : 0.0f;
-        mrow[r] = cv[r] && p.has_mask ? p.mask + fa_mask_off(&p, 0, ci[r], chh[r], s) : p.mask;
-    }
+    fa_mma_rows(p, wr * 16, g, s, cv, ci, chh, slope, mrow);
 
     int lo, hi;
-    fa_block_range(p, split, &lo, &hi);
+    fa_block_range(p, 0, &lo, &hi); /* unsplit: all keys */
     const int h0 = (blockIdx.y / p.groups) * p.gqa;
     const uint8_t *kb = p.k + fa_k_off(&p, 0, h0, s);
     const uint8_t *vb = p.v + fa_v_off(&p, 0, h0, s);
@@ -246,10 +484,7 @@ __global__ void __launch_bounds__(FA_MMA_THREADS, 2) fa_mma_kernel(const fa_para
 #pragma unroll
         for (int u = 0; u < NT; u++)
 #pragma unroll
-            for (int kc = 0; kc < D / 16; kc++) {
-                const int mi = lane >> 3, row = wr * 16 + (mi & 1) * 8 + (lane & 7), col = kc * 16 + (mi >> 1) * 8;
-                fa_ldsm4(qa[QREG ? u * (D / 16) + kc : 0], sQ + u * FA_MMA_COLS * D * 2 + fa_sw<D>(row, col));
-            }
+            for (int kc = 0; kc < D / 16; kc++) fa_mma_qfrag<D, FA_MMA_COLS>(qa[QREG ? u * (D / 16) + kc : 0], sQ, u, kc, wr * 16, lane);
     }
 
     float o[D / 8][4];
@@ -258,134 +493,11 @@ __global__ void __launch_bounds__(FA_MMA_THREADS, 2) fa_mma_kernel(const fa_para
     float mrun[2] = {FA_NEG_INF, FA_NEG_INF}, lrun[2] = {0.0f, 0.0f};
     uint32_t pa[PT][KT / 8][2]; /* P as A fragments: [term][n-tile][row g | g + 8] */
     const bool plain = !p.has_mask && p.softcap == 0.0f && cv[0] && cv[1];
-
-    /* S = Q.K^T for the tile at j0 (K in the tile at address kt), logits,
-     * online softmax; leaves P in pa and rescales o */
-    auto qk_softmax = [&](int j0, uint32_t kt) {
+    auto tile = [&](int j0, uint32_t kt, uint32_t vt) {
         float sc[KT / 8][4];
-#pragma unroll
-        for (int n = 0; n < KT / 8; n++) sc[n][0] = sc[n][1] = sc[n][2] = sc[n][3] = 0.0f;
-#pragma unroll
-        for (int kc = 0; kc < D / 16; kc++) {
-            uint32_t qf[NT][4];
-#pragma unroll
-            for (int u = 0; u < NT; u++) {
-                if (QREG) {
-#pragma unroll
-                    for (int x = 0; x < 4; x++) qf[u][x] = qa[QREG ? u * (D / 16) + kc : 0][x];
-                } else {
-                    const int mi = lane >> 3, row = wr * 16 + (mi & 1) * 8 + (lane & 7), col = kc * 16 + (mi >> 1) * 8;
-                    fa_ldsm4(qf[u], sQ + u * FA_MMA_COLS * D * 2 + fa_sw<D>(row, col));
-                }
-            }
-#pragma unroll
-            for (int np = 0; np < KT / 16; np++) {
-                const int mi = lane >> 3, key = np * 16 + (mi >> 1) * 8 + (lane & 7), col = kc * 16 + (mi & 1) * 8;
-                uint32_t b[4];
-                fa_ldsm4(b, kt + fa_sw<D>(key, col));
-#pragma unroll
-                for (int u = 0; u < NT; u++) {
-                    fa_mma<T>(sc[2 * np], qf[u], b[0], b[1]);
-                    fa_mma<T>(sc[2 * np + 1], qf[u], b[2], b[3]);
-                }
-            }
-        }
-        /* logits; keys past the range and missing columns are -inf */
-        float tmax[2] = {FA_NEG_INF, FA_NEG_INF};
-        if (plain && j0 + KT <= hi) {
-#pragma unroll
-            for (int n = 0; n < KT / 8; n++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) {
-                    const float x = sc[n][e] * rs[e >> 1];
-                    sc[n][e] = x;
-                    tmax[e >> 1] = fmaxf(tmax[e >> 1], x);
-                }
-        } else {
-#pragma unroll
-            for (int n = 0; n < KT / 8; n++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) {
-                    const int r = e >> 1, j = j0 + n * 8 + 2 * c4 + (e & 1);
-                    float x = FA_NEG_INF;
-                    if (j < hi && cv[r]) {
-                        x = sc[n][e] * rs[r];
-                        if (p.softcap != 0.0f) x = p.softcap * tanhf(x / p.softcap);
-                        if (p.has_mask) x += slope[r] * fa_f16(fa_rd16(mrow[r] + 2 * (int64_t)j));
-                    }
-                    sc[n][e] = x;
-                    tmax[r] = fmaxf(tmax[r], x);
-                }
-        }
-        float alpha[2], muse[2], lsum[2] = {0.0f, 0.0f};
-#pragma unroll
-        for (int r = 0; r < 2; r++) {
-            tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 1));
-            tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 2));
-            const float mnew = fmaxf(mrun[r], tmax[r]);
-            muse[r] = mnew == FA_NEG_INF ? 0.0f : mnew;
-            alpha[r] = exp2f((mrun[r] - muse[r]) * L2E); /* 0 when mrun was -inf */
-            mrun[r] = mnew;
-        }
-#pragma unroll
-        for (int n = 0; n < KT / 8; n++)
-#pragma unroll
-            for (int r = 0; r < 2; r++) {
-                const float p0 = exp2f(fmaf(sc[n][2 * r] - muse[r], L2E, PL2));
-                const float p1 = exp2f(fmaf(sc[n][2 * r + 1] - muse[r], L2E, PL2));
-                if (T == FA_F16) {
-                    const uint32_t h = fa_pack_f16x2(p0, p1);
-                    float b0, b1;
-                    fa_unpack_f16x2(h, &b0, &b1);
-                    lsum[r] += b0 + b1;
-                    pa[0][n][r] = h;
-                } else {
-                    float pv[2] = {p0, p1}, back;
-                    unsigned short bits[PT][2];
-#pragma unroll
-                    for (int e = 0; e < 2; e++)
-#pragma unroll
-                        for (int u = 0; u < PT; u++) {
-                            bits[u][e] = fa_rnd_bits<T>(pv[e], &back);
-                            lsum[r] += back;
-                            pv[e] -= back;
-                        }
-#pragma unroll
-                    for (int u = 0; u < PT; u++) pa[u][n][r] = (uint32_t)bits[u][0] | ((uint32_t)bits[u][1] << 16);
-                }
-            }
-#pragma unroll
-        for (int r = 0; r < 2; r++) lrun[r] = lrun[r] * alpha[r] + lsum[r];
-#pragma unroll
-        for (int n = 0; n < D / 8; n++) {
-            o[n][0] *= alpha[0], o[n][1] *= alpha[0];
-            o[n][2] *= alpha[1], o[n][3] *= alpha[1];
-        }
-    };
-    /* O += P.V for the tile whose V is at address vt */
-    auto pv = [&](uint32_t vt) {
-#pragma unroll
-        for (int kc = 0; kc < KT / 16; kc++) {
-            uint32_t a[PT][4];
-#pragma unroll
-            for (int u = 0; u < PT; u++) {
-                a[u][0] = pa[u][2 * kc][0];
-                a[u][1] = pa[u][2 * kc][1];
-                a[u][2] = pa[u][2 * kc + 1][0];
-                a[u][3] = pa[u][2 * kc + 1][1];
-            }
-#pragma unroll
-            for (int dp = 0; dp < D / 16; dp++) {
-                const int mi = lane >> 3, key = kc * 16 + (mi & 1) * 8 + (lane & 7), col = (2 * dp + (mi >> 1)) * 8;
-                uint32_t b[4];
-                fa_ldsm4t(b, vt + fa_sw<D>(key, col));
-#pragma unroll
-                for (int u = 0; u < PT; u++) {
-                    fa_mma<T>(o[2 * dp], a[u], b[0], b[1]);
-                    fa_mma<T>(o[2 * dp + 1], a[u], b[2], b[3]);
-                }
-            }
-        }
+        fa_mma_scores<D, T, NT, KT, QREG, FA_MMA_COLS>(sc, qa, sQ, wr * 16, kt, lane);
+        fa_mma_softmax<T, KT, D / 8>(p, sc, plain && j0 + KT <= hi, j0, hi, cv, rs, slope, mrow, mrun, lrun, o, pa, c4);
+        if (vt) fa_mma_pv<D, T, KT>(o, pa, vt, lane);
     };
 
     if (QREG) {
@@ -402,10 +514,7 @@ __global__ void __launch_bounds__(FA_MMA_THREADS, 2) fa_mma_kernel(const fa_para
             fa_cp_wait<1>(); /* tile j0 */
             __syncthreads();
             const uint32_t kt = st ? sK1 : sK, vt = st ? sV1 : sV;
-            if (active) {
-                qk_softmax(j0, kt);
-                pv(vt);
-            }
+            if (active) tile(j0, kt, vt);
             __syncthreads(); /* every warp is done with this stage */
             if (j0 + 2 * KT < hi) {
                 fa_mma_load<D, KT>(kt, kb, p.nbk1, j0 + 2 * KT, hi);
@@ -421,13 +530,13 @@ __global__ void __launch_bounds__(FA_MMA_THREADS, 2) fa_mma_kernel(const fa_para
             fa_cp_commit();
             fa_cp_wait<1>(); /* K(j) */
             __syncthreads();
-            if (active) qk_softmax(j0, sK);
+            if (active) tile(j0, sK, 0);
             __syncthreads(); /* every warp is done with K(j) */
             if (j0 + KT < hi) fa_mma_load<D, KT>(sK, kb, p.nbk1, j0 + KT, hi);
             fa_cp_commit();
             fa_cp_wait<1>(); /* V(j) */
             __syncthreads();
-            if (active) pv(sV);
+            if (active) fa_mma_pv<D, T, KT>(o, pa, sV, lane);
             __syncthreads(); /* every warp is done with V(j) */
         }
     }
@@ -440,24 +549,6 @@ __global__ void __launch_bounds__(FA_MMA_THREADS, 2) fa_mma_kernel(const fa_para
         l += __shfl_xor_sync(0xffffffffu, l, 1);
         l += __shfl_xor_sync(0xffffffffu, l, 2);
         if (!cv[r]) continue;
-        if (p.n_split > 1) {
-            /* a split's partial for the combine: O and l scaled back from
-             * the P scale (exact), unnormalised, and the running max */
-            const float un = ldexpf(1.0f, -(int)PL2);
-            float *dst = p.part + fa_part_idx(&p, chh[r], ci[r], s, split);
-#pragma unroll
-            for (int n = 0; n < D / 8; n++) {
-                float2 w;
-                w.x = o[n][2 * r] * un;
-                w.y = o[n][2 * r + 1] * un;
-                *(float2 *)(dst + n * 8 + 2 * c4) = w;
-            }
-            if (c4 == 0) {
-                dst[D] = mrun[r];
-                dst[D + 1] = l * un;
-            }
-            continue;
-        }
         const float m = mrun[r];
         float f = 0.0f, den = 1.0f;
         if (m != FA_NEG_INF) {
@@ -482,6 +573,182 @@ __global__ void __launch_bounds__(FA_MMA_THREADS, 2) fa_mma_kernel(const fa_para
     }
 #else
     __trap(); /* the planner routes MMA only to sm_80+ (kernels/mma.c) */
+#endif
+}
+
+/* ---- the decode body: typed SPLIT instances of 16 slots ------------------ */
+
+/* D: exact head size (Dk = Dv); T: K/V type (FA_F16 or FA_BF16). One block
+ * = 4 warps = the block's <= 16 column slots (in decode: n_q = 1 times up to
+ * 8 GQA heads of one KV head), one KV chunk (a split's, or all keys). Every
+ * warp holds all 16 rows and takes its own keys: warp w the 16 keys at
+ * lo + 16w + 64t of step t, streamed through its own ring of FA_MMAD_STAGES
+ * sub-tiles by cp.async (no block barrier in the loop: a warp waits for its
+ * own copies and __syncwarp()s), so the four warps compute and load at the
+ * same time. Each warp keeps its own (O, max, sum); at the end they are
+ * merged in a fixed order in shared memory and written through fa_write
+ * (split partials, or the output with the sink). */
+template <int D, int T>
+__global__ void __launch_bounds__(FA_MMA_THREADS) fa_mmad_kernel(const fa_params p) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    constexpr int NT = T == FA_BF16 ? 3 : 2;
+    constexpr bool QREG = NT * D <= 256;
+    constexpr int QF = QREG ? NT * (D / 16) : 1;
+    constexpr int PT = T == FA_BF16 ? 2 : 1;
+    constexpr int S = FA_MMAD_STAGES(D);
+    constexpr int WK = FA_MMAD_WK, NW = FA_MMA_THREADS / 32, R = FA_MMAD_COLS;
+    constexpr int SUB = WK * D * 2; /* bytes of one warp's K (or V) sub-tile */
+    constexpr int CPR = D / 8;      /* 16-byte chunks per row */
+    constexpr float PL2 = T == FA_F16 ? 15.0f : 0.0f;
+    extern __shared__ uint4 fa_smem_mmad[];
+    float *Rs = (float *)fa_smem_mmad;                  /* [16] logit factors of the rows */
+    uint16_t *Qs = (uint16_t *)(Rs + R);                /* [NT][16][D] */
+    uint8_t *ring = (uint8_t *)(Qs + NT * R * D);       /* [NW][S][K | V][WK][D] */
+    const uint32_t sQ = fa_smem_addr(Qs);
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int g = lane >> 2, c4 = lane & 3;
+    const int s = blockIdx.z / p.n_split, split = blockIdx.z % p.n_split;
+    const uint32_t sR = fa_smem_addr(ring) + warp * S * 2 * SUB;
+
+    int lo, hi;
+    fa_block_range(p, split, &lo, &hi);
+    const int h0 = (blockIdx.y / p.groups) * p.gqa;
+    const uint8_t *kb = p.k + fa_k_off(&p, 0, h0, s);
+    const uint8_t *vb = p.v + fa_v_off(&p, 0, h0, s);
+    const int jw = lo + warp * WK; /* this warp's keys: jw + t * FA_MMAD_KV + [0, WK) */
+    /* copy the warp's sub-tile at key j into ring stage st; rows at or past hi zero-filled */
+    auto issue = [&](int st, int j) {
+        const uint32_t kt = sR + st * 2 * SUB;
+#pragma unroll
+        for (int t = 0; t < WK * CPR / 32; t++) {
+            const int idx = lane + 32 * t, r = idx / CPR, c = idx % CPR, key = j + r;
+            const bool ok = key < hi;
+            const int64_t jj = ok ? key : j;
+            fa_cp16(kt + fa_sw<D>(r, c * 8), kb + jj * p.nbk1 + c * 16, ok ? 16 : 0);
+            fa_cp16(kt + SUB + fa_sw<D>(r, c * 8), vb + jj * p.nbv1 + c * 16, ok ? 16 : 0);
+        }
+    };
+#pragma unroll
+    for (int t = 0; t < S - 1; t++) {
+        if (jw + t * FA_MMAD_KV < hi) issue(t, jw + t * FA_MMAD_KV);
+        fa_cp_commit();
+    }
+
+    /* Q while the first sub-tiles load: warp w stages slots 4w..4w+3 */
+    {
+        float fac[4];
+        fa_mma_stage_q4<D, T, NT, R>(p, Qs, 4 * warp, 4 * warp, s, lane, fac);
+        if (lane == 0)
+#pragma unroll
+            for (int u = 0; u < 4; u++) Rs[4 * warp + u] = fac[u];
+    }
+    __syncthreads();
+    const float rs[2] = {Rs[g], Rs[g + 8]};
+    int ci[2], chh[2];
+    bool cv[2];
+    float slope[2];
+    const uint8_t *mrow[2];
+    fa_mma_rows(p, 0, g, s, cv, ci, chh, slope, mrow);
+    uint32_t qa[QF][4];
+    if (QREG) {
+#pragma unroll
+        for (int u = 0; u < NT; u++)
+#pragma unroll
+            for (int kc = 0; kc < D / 16; kc++) fa_mma_qfrag<D, R>(qa[QREG ? u * (D / 16) + kc : 0], sQ, u, kc, 0, lane);
+    }
+
+    float o[D / 8][4];
+#pragma unroll
+    for (int n = 0; n < D / 8; n++) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
+    float mrun[2] = {FA_NEG_INF, FA_NEG_INF}, lrun[2] = {0.0f, 0.0f};
+    uint32_t pa[PT][WK / 8][2];
+    /* rows without a column get logits acc * 0 on the fast path: finite,
+     * never written */
+    const bool plain = !p.has_mask && p.softcap == 0.0f;
+    const bool two = p.ncols1 * p.ncols2 > 8; /* rows 8..15 hold columns */
+    fa_let_dependents_launch(); /* the combine may launch (it waits for this grid) */
+    for (int t = 0;; t++) {
+        const int j = jw + t * FA_MMAD_KV;
+        if (j >= hi) break;
+        const int jn = j + (S - 1) * FA_MMAD_KV;
+        if (jn < hi) issue((t + S - 1) % S, jn);
+        fa_cp_commit();
+        fa_cp_wait<S - 1>(); /* this lane's copies of step t have landed ... */
+        __syncwarp();        /* ... and every lane's */
+        const uint32_t kt = sR + (t % S) * 2 * SUB;
+        float sc[WK / 8][4];
+        fa_mma_scores<D, T, NT, WK, QREG, R, true>(sc, qa, sQ, 0, kt, lane);
+        fa_mma_softmax<T, WK, D / 8>(p, sc, plain && j + WK <= hi, j, hi, cv, rs, slope, mrow, mrun, lrun, o, pa, c4,
+                                     two);
+        fa_mma_pv<D, T, WK>(o, pa, kt + SUB, lane);
+        __syncwarp(); /* every lane is done with the stage before it is refilled */
+    }
+    fa_cp_wait<0>();
+
+    /* ---- merge the warps in a fixed order, write ---- */
+    float l[2];
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        l[r] = lrun[r];
+        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
+        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
+    }
+    __syncthreads(); /* every warp is done with Qs and its ring */
+    float *Os = (float *)ring;  /* [NW][16][D] */
+    float *Ms = (float *)Qs;    /* [NW][16] */
+    float *Ls = Ms + NW * R;    /* [NW][16] */
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        const int row = g + 8 * r;
+#pragma unroll
+        for (int n = 0; n < D / 8; n++)
+            *(float2 *)(Os + (warp * R + row) * D + n * 8 + 2 * c4) = make_float2(o[n][2 * r], o[n][2 * r + 1]);
+        if (c4 == 0) {
+            Ms[warp * R + row] = mrun[r];
+            Ls[warp * R + row] = l[r];
+        }
+    }
+    __syncthreads();
+    /* 8 threads per row, each D/8 consecutive elements: the row's column,
+     * merge weights, max and sum once, then 4 FMAs per element */
+    const float un = ldexpf(1.0f, -(int)PL2); /* O and l back from the P scale (exact) */
+    const int row = tid >> 3, d0 = (tid & 7) * (D / 8);
+    int i, h;
+    if (fa_vec_col(p, row, &i, &h)) {
+        float m = FA_NEG_INF, f[NW], lv = 0.0f;
+#pragma unroll
+        for (int w = 0; w < NW; w++) m = fmaxf(m, Ms[w * R + row]);
+#pragma unroll
+        for (int w = 0; w < NW; w++) {
+            const float mw = Ms[w * R + row];
+            f[w] = mw == FA_NEG_INF ? 0.0f : expf(mw - m); /* a warp without a key adds nothing */
+            if (mw != FA_NEG_INF) lv += f[w] * Ls[w * R + row];
+        }
+        float *dst = p.n_split > 1 ? p.part + fa_part_idx(&p, h, i, s, split) : NULL;
+#pragma unroll
+        for (int e = 0; e < D / 8; e += 2) {
+            float2 ov = make_float2(0.0f, 0.0f);
+#pragma unroll
+            for (int w = 0; w < NW; w++)
+                if (Ms[w * R + row] != FA_NEG_INF) {
+                    const float2 x = *(const float2 *)(Os + (w * R + row) * D + d0 + e);
+                    ov.x += f[w] * x.x;
+                    ov.y += f[w] * x.y;
+                }
+            if (dst) {
+                *(float2 *)(dst + d0 + e) = make_float2(ov.x * un, ov.y * un);
+            } else {
+                fa_write(p, d0 + e, i, h, s, split, ov.x * un, m, lv * un);
+                fa_write(p, d0 + e + 1, i, h, s, split, ov.y * un, m, lv * un);
+            }
+        }
+        if (dst && d0 == 0) {
+            dst[D] = m;
+            dst[D + 1] = lv * un;
+        }
+    }
+#else
+    __trap(); /* the planner routes the MMA bodies only to sm_80+ (kernels/mma.c) */
 #endif
 }
 

@@ -6,11 +6,26 @@
 
 #include <stdio.h>
 
-int fasv_mma_kv(const fasv_kinst *k) { return k->dk <= 128 ? 64 : 32; }
+int fasv_mma_decode_body(const fasv_kinst *k) { return k->family == FASV_FAM_SPLIT && k->ncols == FASV_MMAD_COLS; }
+
+int fasv_mma_kv(const fasv_kinst *k) {
+    if (fasv_mma_decode_body(k)) return FASV_MMAD_KV;
+    return k->dk <= 128 ? 64 : 32;
+}
+
+/* FASV_MMAD_STAGES_BIG: a benchmark knob (bench/gpu-profile.sh builds a
+ * variant with it); kernels/fa_mma.h reads the same definition. */
+#ifndef FASV_MMAD_STAGES_BIG
+#define FASV_MMAD_STAGES_BIG 2
+#endif
+int fasv_mma_stages(const fasv_kinst *k) { return k->dk <= 64 ? 4 : FASV_MMAD_STAGES_BIG; }
 
 int fasv_mma_q_terms(const fasv_kinst *k) { return k->type_k == FASV_TYPE_BF16 ? 3 : 2; }
 
 int64_t fasv_mma_smem(const fasv_kinst *k) {
+    if (fasv_mma_decode_body(k))
+        return 4 * FASV_MMAD_COLS + 2 * ((int64_t)fasv_mma_q_terms(k) * FASV_MMAD_COLS * k->dk +
+                                         4LL * fasv_mma_stages(k) * 2 * FASV_MMAD_WK * k->dk);
     return 2 * ((int64_t)fasv_mma_q_terms(k) * FASV_MMA_COLS * k->dk + 2 * (int64_t)fasv_mma_kv(k) * k->dk);
 }
 
@@ -44,9 +59,11 @@ int fasv_mma_check_body(const fasv_kinst *k, const fasv_device *d, const fasv_no
     if (n->prec != FASV_PREC_DEFAULT)
         return fasv_kfail(why, len, "%s rounds P to %s for the P.V MMA, which ignores the node's f32 precision", k->key,
                     fasv_type_name((fasv_type)k->type_v));
-    /* ncols2 heads of one KV head per block, ncols1 * ncols2 <= 64 slots. */
+    /* ncols2 heads of one KV head per block, ncols1 * ncols2 <= 64 slots
+     * (16 for the decode body: one MMA row tile). */
     if (fasv_kinst_check_columns(k, n, r, why, len)) return 1;
-    /* 4 warps of 16 MMA rows: __launch_bounds__ and the column mapping. */
+    /* 4 warps of 16 MMA rows (the decode body: 4 warps over the same 16
+     * rows): __launch_bounds__ and the column mapping. */
     if (r->threads != FASV_MMA_THREADS)
         return fasv_kfail(why, len, "%s runs %d threads per block, the route says %d", k->key, FASV_MMA_THREADS, r->threads);
     if (r->kv_tile != fasv_mma_kv(k))
@@ -60,6 +77,7 @@ int fasv_mma_check_body(const fasv_kinst *k, const fasv_device *d, const fasv_no
 int fasv_mma_accepts(const fasv_kinst *k, const fasv_device *d, const fasv_node *n, const fasv_route *r, char *why,
                      size_t len) {
     if (fasv_mma_check_body(k, d, n, r, why, len)) return 1;
-    /* typed SPLIT instances of 64 slots run the same body with splits */
+    /* the MMA family runs unsplit (the typed SPLIT instances of 16 slots run
+     * the decode body with splits) */
     return fasv_kcheck_direct(k, r, why, len);
 }

@@ -29,21 +29,37 @@ extern "C" {
 
 #define FASV_MMA_THREADS 128 /* 4 warps x 16 rows: __launch_bounds__, the column mapping */
 #define FASV_MMA_COLS 64     /* column slots (MMA rows) of a block */
+/* The decode body (fa_mmad_kernel: the typed SPLIT instances of 16 slots):
+ * one MMA row tile of 16 slots held by all 4 warps, each warp 16 keys of
+ * every block step of 64, through its own ring of sub-tiles. */
+#define FASV_MMAD_COLS 16
+#define FASV_MMAD_WK 16
+#define FASV_MMAD_KV 64
+
+/* Whether k runs the decode body (a SPLIT instance of 16 slots) rather than
+ * the MMA family's kernel. */
+int fasv_mma_decode_body(const fasv_kinst *k);
+/* Ring stages of one warp in the decode body: 4 for D = 64, else 2. */
+int fasv_mma_stages(const fasv_kinst *k);
 
 /* Keys per step, fixed by the head size: 64 for D <= 128, 32 for D = 256
- * (the accumulators of 16 x D outputs per warp leave no registers for more). */
+ * (the accumulators of 16 x D outputs per warp leave no registers for more);
+ * the decode body: 64 (4 warps x 16). */
 int fasv_mma_kv(const fasv_kinst *k);
 /* Terms Q is split into: 2 for f16 (hi + lo), 3 for bf16 (hi + mid + lo). */
 int fasv_mma_q_terms(const fasv_kinst *k);
 /* Shared memory of one block, in bytes (elements of 2 bytes):
  *   Q terms   q_terms x 64 x D     (staged, then read by ldmatrix)
  *   K tile    kv_tile x D
- *   V tile    kv_tile x D          */
+ *   V tile    kv_tile x D
+ * the decode body: 16 row factors (4 bytes each), then
+ *   Q terms   q_terms x 16 x D
+ *   rings     4 warps x stages x (K, V) x 16 keys x D              */
 int64_t fasv_mma_smem(const fasv_kinst *k);
 
-/* Preconditions of the MMA body (device, head size, types, alignment,
+/* Preconditions of the MMA bodies (device, head size, types, alignment,
  * precision, columns, threads, kv_tile, shared memory, effective types),
- * shared by MMA and the typed SPLIT instances of 64 slots. */
+ * shared by MMA and the typed SPLIT instances of 16 slots. */
 int fasv_mma_check_body(const fasv_kinst *k, const fasv_device *d, const fasv_node *n, const fasv_route *r, char *why,
                         size_t len);
 

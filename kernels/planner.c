@@ -182,7 +182,7 @@ static struct {
     int split[FASV_PLAN_NBUCKETS];
     int vec[3][FASV_TYPE_COUNT];     /* [64, 128, 256][type] */
     int tsplit[3][FASV_TYPE_COUNT];  /* typed SPLIT (VEC body), same indexing */
-    int msplit[3][FASV_TYPE_COUNT];  /* typed SPLIT (MMA body) */
+    int msplit[3][FASV_TYPE_COUNT];  /* typed SPLIT (MMA decode body) */
     int mma[3][FASV_TYPE_COUNT];
 } g_idx;
 static pthread_once_t g_idx_once = PTHREAD_ONCE_INIT;
@@ -197,7 +197,7 @@ static void init_idx(void) {
         for (int t = 0; t < FASV_TYPE_COUNT; t++) {
             g_idx.vec[i][t] = fasv_registry_find(FASV_FAM_VEC, 64 << i, 64 << i, t, t, 8);
             g_idx.tsplit[i][t] = fasv_registry_find(FASV_FAM_SPLIT, 64 << i, 64 << i, t, t, 8);
-            g_idx.msplit[i][t] = fasv_registry_find(FASV_FAM_SPLIT, 64 << i, 64 << i, t, t, FASV_MMA_COLS);
+            g_idx.msplit[i][t] = fasv_registry_find(FASV_FAM_SPLIT, 64 << i, 64 << i, t, t, FASV_MMAD_COLS);
             g_idx.mma[i][t] = fasv_registry_find(FASV_FAM_MMA, 64 << i, 64 << i, t, t, FASV_MMA_COLS);
         }
 }
@@ -226,7 +226,8 @@ static int plan_split(const fasv_device *d, const fasv_node *n, int b, int64_t p
      * the one K/V type, the views allow its vector loads and it fits, else
      * the generic one. */
     int xd = exact_d(n), idx = -1, typed = 0, midx = -1;
-    if (!mma_veto(d, n, &midx) && xd >= 0 && g_idx.msplit[xd][n->k.type] >= 0) {
+    if (!mma_veto(d, n, &midx) && xd >= 0 && g_idx.msplit[xd][n->k.type] >= 0 &&
+        fasv_mma_smem(fasv_registry_get(g_idx.msplit[xd][n->k.type])) <= d->smem_per_block) {
         idx = g_idx.msplit[xd][n->k.type];
         typed = 2;
     } else if (xd >= 0 && n->k.type == n->v.type && float_views_aligned(n)) {

@@ -22,11 +22,11 @@ int64_t fasv_split_scratch(const fasv_node *n, int n_split) {
 
 int fasv_split_accepts(const fasv_kinst *k, const fasv_device *d, const fasv_node *n, const fasv_route *r, char *why,
                        size_t len) {
-    /* Typed instances run the VEC body (8 slots) or the MMA body (64 slots),
+    /* Typed instances run the VEC body (8 slots) or the MMA decode body (16 slots),
      * with that body's preconditions; the generic ones ("any") the TILE
      * loader and tile loop. */
     if (k->type_k != FASV_KT_any || k->type_v != FASV_KT_any) {
-        if (k->ncols == FASV_MMA_COLS ? fasv_mma_check_body(k, d, n, r, why, len)
+        if (fasv_mma_decode_body(k) ? fasv_mma_check_body(k, d, n, r, why, len)
                                       : fasv_vec_check_body(k, d, n, r, why, len))
             return 1;
     } else if (fasv_tile_check_common(k, d, n, r, why, len)) {

@@ -65,9 +65,10 @@ static void test_registry(void) {
             CHECKF(fasv_registry_find(FASV_FAM_SPLIT, d, d, split_types[k], split_types[k], 8) >= 0, "split d%d %s", d,
                    fasv_type_name(split_types[k]));
         CHECK(fasv_registry_find(FASV_FAM_MMA, d, d, FASV_TYPE_F16, FASV_TYPE_F16, 64) >= 0);
-        CHECK(fasv_registry_find(FASV_FAM_SPLIT, d, d, FASV_TYPE_F16, FASV_TYPE_F16, 64) >= 0); /* MMA body */
-        CHECK(fasv_registry_find(FASV_FAM_SPLIT, d, d, FASV_TYPE_BF16, FASV_TYPE_BF16, 64) >= 0);
-        CHECK(fasv_registry_find(FASV_FAM_SPLIT, d, d, FASV_TYPE_Q8_0, FASV_TYPE_Q8_0, 64) < 0);
+        CHECK(fasv_registry_find(FASV_FAM_SPLIT, d, d, FASV_TYPE_F16, FASV_TYPE_F16, 16) >= 0); /* MMA decode body */
+        CHECK(fasv_registry_find(FASV_FAM_SPLIT, d, d, FASV_TYPE_BF16, FASV_TYPE_BF16, 16) >= 0);
+        CHECK(fasv_registry_find(FASV_FAM_SPLIT, d, d, FASV_TYPE_Q8_0, FASV_TYPE_Q8_0, 16) < 0);
+        CHECK(fasv_registry_find(FASV_FAM_SPLIT, d, d, FASV_TYPE_F16, FASV_TYPE_F16, 64) < 0);
         CHECK(fasv_registry_find(FASV_FAM_MMA, d, d, FASV_TYPE_BF16, FASV_TYPE_BF16, 64) >= 0);
         CHECK(fasv_registry_find(FASV_FAM_MMA, d, d, FASV_TYPE_F32, FASV_TYPE_F32, 64) < 0);
     }
@@ -96,6 +97,13 @@ static void test_footprints(void) {
     const fasv_kinst *m256b = fasv_registry_get(fasv_registry_find(FASV_FAM_MMA, 256, 256, FASV_TYPE_BF16, FASV_TYPE_BF16, 64));
     CHECK(fasv_mma_kv(m128) == 64 && fasv_mma_q_terms(m128) == 2 && fasv_mma_smem(m128) == 2 * (2 * 64 * 128 + 2 * 64 * 128));
     CHECK(fasv_mma_kv(m256b) == 32 && fasv_mma_q_terms(m256b) == 3 && fasv_mma_smem(m256b) == 131072);
+    /* the decode body: 16 x 4 bytes of row factors + 2 bytes x (terms x 16 x D + 4 warps x stages x 2 x 16 x D);
+     * 4 stages at D = 64, 2 above */
+    const fasv_kinst *d64 = fasv_registry_get(fasv_registry_find(FASV_FAM_SPLIT, 64, 64, FASV_TYPE_F16, FASV_TYPE_F16, 16));
+    const fasv_kinst *d256b = fasv_registry_get(fasv_registry_find(FASV_FAM_SPLIT, 256, 256, FASV_TYPE_BF16, FASV_TYPE_BF16, 16));
+    CHECK(fasv_mma_decode_body(d64) && !fasv_mma_decode_body(m128) && fasv_mma_kv(d64) == 64 && fasv_mma_kv(d256b) == 64);
+    CHECK(fasv_mma_smem(d64) == 64 + 2 * (2 * 16 * 64 + 4 * 4 * 2 * 16 * 64));       /* 69696 */
+    CHECK(fasv_mma_smem(d256b) == 64 + 2 * (3 * 16 * 256 + 4 * 2 * 2 * 16 * 256)); /* 155712 */
     const fasv_kinst *w256 = fasv_registry_get(fasv_registry_find(FASV_FAM_TILE, 256, 256, FASV_KT_any, FASV_KT_any, 32));
     /* Q 32x256x2 + KV 64x256x2 + scores 32x64x4 + stats 32x8 */
     CHECK(fasv_tile_smem(w256, 64, FASV_TYPE_F16) == 16384 + 32768 + 8192 + 256);
@@ -127,19 +135,33 @@ static void test_vec_and_split(void) {
     CHECK(r.eff_type_k == FASV_TYPE_F16 && r.eff_type_v == FASV_TYPE_F16);
 
     /* Long context: 32 columns make 4 blocks of 8 < 2 x 132 SMs, n_kv >= 512: split,
-     * on sm_90 with the typed instance of the MMA body: ncols2 = 4, ncols1 = 1,
-     * kv_tile 64, MMA's 65536 bytes; grid 1 x 8 x 1 = 8 blocks -> want
+     * on sm_90 with the typed instance of the MMA decode body: ncols2 = 4,
+     * ncols1 = 1, kv_tile 64 (4 warps x 16 keys); shared memory 16 row factors
+     * x 4 bytes + 2 bytes x (2 Q terms x 16 rows x 128 + 4 warps x 2 stages x
+     * (K, V) x 16 keys x 128) = 64 + 73728; grid 1 x 8 x 1 = 8 blocks -> want
      * ceil(2 x 132 / 8) = 33, at most min(64, 4096 / 256 = 16) -> 16. */
     b.kv = 4096;
     n = make(&b);
     fasv_plan(dev("sm_90"), &n, &r);
     CHECKF(r.family == FASV_FAM_SPLIT, "long decode on sm_90 splits, got %s", fasv_family_name(r.family));
-    CHECKF(strcmp(r.key, "split:128x128:f16,f16:c64g8") == 0, "%s", r.key);
+    CHECKF(strcmp(r.key, "split:128x128:f16,f16:c16g8") == 0, "%s", r.key);
     CHECK(r.ncols1 == 1 && r.ncols2 == 4 && r.kv_tile == 64 && r.threads == 128);
     CHECKF(r.n_split == 16, "n_split %d", r.n_split);
-    CHECK(r.smem_bytes == 65536 && r.eff_type_k == FASV_TYPE_F16);
+    CHECK(r.smem_bytes == 73792 && r.eff_type_k == FASV_TYPE_F16);
     CHECK(fasv_split_scratch(&n, r.n_split) == 16LL * 32 * (128 + 2) * 4); /* what the 16 splits use */
     CHECK(r.scratch_bytes == 4224LL * 130 * 4);                             /* what the route reserves */
+    /* D = 256 bf16 decode: the decode body's 155712 bytes fit an A100 (163 KiB
+     * per block), not an RTX 3090 (99 KiB), which takes the VEC body */
+    {
+        fasv_build b2 = b;
+        b2.hsk = b2.hsv = 256;
+        b2.type_k = b2.type_v = FASV_TYPE_BF16;
+        fasv_node n2 = make(&b2);
+        fasv_plan(dev("sm_80"), &n2, &r);
+        CHECKF(strcmp(r.key, "split:256x256:bf16,bf16:c16g8") == 0 && r.smem_bytes == 155712, "%s", r.key);
+        fasv_plan(dev("sm_86"), &n2, &r);
+        CHECKF(strcmp(r.key, "split:256x256:bf16,bf16:c8g8") == 0, "%s", r.key);
+    }
     /* precision f32: the typed instance of the VEC body (kv_tile 32, VEC's footprint) */
     n.prec = FASV_PREC_F32;
     fasv_plan(dev("sm_90"), &n, &r);
@@ -490,7 +512,7 @@ static void test_contract(void) {
     fasv_node ns = make(&bs);
     fasv_route rsp;
     fasv_plan(h, &ns, &rsp);
-    CHECK(rsp.family == FASV_FAM_SPLIT && strcmp(rsp.key, "split:128x128:f16,f16:c64g8") == 0 && rsp.n_split == 32);
+    CHECK(rsp.family == FASV_FAM_SPLIT && strcmp(rsp.key, "split:128x128:f16,f16:c16g8") == 0 && rsp.n_split == 32);
     CHECKF(fasv_registry_contract(h, &ns, &rsp, why, sizeof why) == 0, "%s", why);
     t = rsp, t.kv_tile = 32;
     expect_reject(h, &ns, &t, "steps 64 keys");

@@ -14,12 +14,13 @@
 
 typedef void (*fa_kernel_fn)(const fa_params p);
 
-typedef enum fa_core { FA_CORE_VEC = 0, FA_CORE_TILE = 1, FA_CORE_MMA = 2 } fa_core;
+typedef enum fa_core { FA_CORE_VEC = 0, FA_CORE_TILE = 1, FA_CORE_MMA = 2, FA_CORE_MMAD = 3 } fa_core;
 
 typedef struct fa_inst {
     int family;         /* fasv_family: 1 vec, 2 tile, 3 split, 4 mma */
     fa_core core;       /* which kernel body runs (generic split partials run the
-                           tile body, typed split partials the vec body) */
+                           tile body, typed split partials the vec body
+                           (8 slots) or the MMA decode body (16 slots)) */
     int dk, dv;         /* vec, mma, typed split: exact head sizes; tile, split "any": bucket */
     int nc;             /* column slots (ncols1 * ncols2 <= nc) */
     int type_k, type_v; /* compiled types; -1 where the kernel converts at run time */

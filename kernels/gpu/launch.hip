@@ -26,6 +26,7 @@ struct fasv_gpu {
     int ordinal;
     fasv_gpu_info info;
     int lost; /* a fault or timeout left the context unusable */
+    int pdl;  /* programmatic dependent launch of the combine (NVIDIA sm_90+) */
 };
 
 struct fasv_gpu_buf {
@@ -139,6 +140,7 @@ extern "C" fasv_gpu_status fasv_gpu_open(int ordinal, fasv_gpu **out, char *err,
 #else
     snprintf(in->arch, sizeof in->arch, "sm_%d%d", pr.major, pr.minor);
     in->smem_per_block = (int64_t)pr.sharedMemPerBlockOptin;
+    g->pdl = pr.major >= 9;
 #endif
     in->warp_size = pr.warpSize;
     in->n_sm = pr.multiProcessorCount;
@@ -352,6 +354,7 @@ typedef struct prepared {
     size_t dyn;
     int64_t rows; /* combine blocks when split */
     int split;
+    int pdl; /* launch the combine as a programmatic dependent of the split kernel */
     const char *key;
     fa_params p;
 } prepared;
@@ -416,10 +419,12 @@ static fasv_gpu_status prepare(fasv_gpu *g, const fasv_gpu_launch *l, prepared *
     if (nc > in->nc) ROUTE_ERR("ncols1*ncols2=%d over the instance's %d column slots", nc, in->nc);
     if ((r->n_split > 1) != (r->family == FASV_FAM_SPLIT))
         ROUTE_ERR("family %s with n_split=%d", fasv_family_name(r->family), r->n_split);
-    if (in->core == FA_CORE_VEC || in->core == FA_CORE_MMA) {
+    const bool mma_core = in->core == FA_CORE_MMA || in->core == FA_CORE_MMAD;
+    if (r->n_split > FA_SPLIT_MAX) ROUTE_ERR("n_split=%d over the combine's %d partials", r->n_split, FA_SPLIT_MAX);
+    if (in->core == FA_CORE_VEC || mma_core) {
         if (in->core == FA_CORE_VEC && (r->threads % W || r->threads > FA_MAX_THREADS / 2))
             ROUTE_ERR("threads=%d is not a multiple of the warp size %d up to %d", r->threads, W, FA_MAX_THREADS / 2);
-        if (in->core == FA_CORE_MMA && (r->threads != FA_MMA_THREADS || W != 32))
+        if (mma_core && (r->threads != FA_MMA_THREADS || W != 32))
             ROUTE_ERR("%s runs %d threads of warps of 32, the route says %d on warps of %d", r->key, FA_MMA_THREADS,
                       r->threads, W);
         if (dk != in->dk || dv != in->dv)
@@ -428,7 +433,9 @@ static fasv_gpu_status prepare(fasv_gpu *g, const fasv_gpu_launch *l, prepared *
             ROUTE_ERR("instance %s is compiled for K/V %s,%s, node has %s,%s", r->key,
                       fasv_type_name((fasv_type)in->type_k), fasv_type_name((fasv_type)in->type_v),
                       fasv_type_name(n->k.type), fasv_type_name(n->v.type));
-        const int want_kv = in->core == FA_CORE_VEC ? fa_vec_kv(in->dk, r->threads) : fa_mma_kv(in->dk);
+        const int want_kv = in->core == FA_CORE_VEC   ? fa_vec_kv(in->dk, r->threads)
+                            : in->core == FA_CORE_MMA ? fa_mma_kv(in->dk)
+                                                      : FA_MMAD_KV;
         if (r->kv_tile != want_kv)
             ROUTE_ERR("%s steps %d keys, the route says kv_tile=%d", r->key, want_kv, r->kv_tile);
     } else {
@@ -448,6 +455,7 @@ static fasv_gpu_status prepare(fasv_gpu *g, const fasv_gpu_launch *l, prepared *
     }
     const int64_t smem = in->core == FA_CORE_VEC   ? fa_vec_smem(in->dk, in->nc, r->threads / W, W)
                          : in->core == FA_CORE_MMA ? fa_mma_smem(in->dk, in->type_k)
+                         : in->core == FA_CORE_MMAD ? fa_mmad_smem(in->dk, in->type_k)
                                                    : fa_tile_smem((int)dk, (int)dv, nc, r->kv_tile, es);
     if (smem > r->smem_bytes)
         ROUTE_ERR("kernel needs %lld bytes of shared memory, the route grants %lld", (long long)smem, (long long)r->smem_bytes);
@@ -480,6 +488,7 @@ static fasv_gpu_status prepare(fasv_gpu *g, const fasv_gpu_launch *l, prepared *
     pr->dyn = dyn;
     pr->rows = rows;
     pr->split = r->n_split > 1;
+    pr->pdl = g->pdl;
     pr->key = r->key;
     pr->p = p;
     return FASV_GPU_OK;
@@ -490,7 +499,29 @@ static hipError_t enqueue(const prepared *pr) {
     hipLaunchKernelGGL(pr->fn, pr->grid, dim3(pr->threads), pr->dyn, 0, pr->p);
     hipError_t le = hipGetLastError();
     if (le == hipSuccess && pr->split) {
-        hipLaunchKernelGGL(fa_combine_fn, dim3((unsigned)pr->rows), dim3(128), 0, 0, pr->p);
+#if defined(FASV_CUDA)
+        if (pr->pdl) {
+            /* sm_90+: the combine's blocks may launch while the split kernel
+             * runs (it signals griddepcontrol.launch_dependents once its
+             * loads are issued); fa_combine_kernel's griddepcontrol.wait
+             * holds them until that grid has finished and its partials are
+             * visible. Hides the combine's launch latency; same bits. */
+            cudaLaunchConfig_t cfg = {};
+            cudaLaunchAttribute at[1];
+            at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+            at[0].val.programmaticStreamSerializationAllowed = 1;
+            cfg.gridDim = dim3((unsigned)pr->rows, (unsigned)((pr->p.dv + FA_COMBINE_THREADS - 1) / FA_COMBINE_THREADS));
+            cfg.blockDim = dim3(FA_COMBINE_THREADS);
+            cfg.dynamicSmemBytes = 0;
+            cfg.stream = 0;
+            cfg.attrs = at;
+            cfg.numAttrs = 1;
+            return cudaLaunchKernelEx(&cfg, fa_combine_fn, pr->p);
+        }
+#endif
+        hipLaunchKernelGGL(fa_combine_fn,
+                           dim3((unsigned)pr->rows, (unsigned)((pr->p.dv + FA_COMBINE_THREADS - 1) / FA_COMBINE_THREADS)),
+                           dim3(FA_COMBINE_THREADS), 0, 0, pr->p);
         le = hipGetLastError();
     }
     return le;
