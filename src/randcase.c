@@ -165,6 +165,17 @@ void fasv_random_case(fasv_rng *r, const fasv_rand_opts *o, fasv_case *out) {
     b.nr3 = b.nr3_kv * (fasv_rng_chance(r, 70) ? 1 : fasv_rng_range(r, 2, 3));
     b.nb = pick_nq(r, tiny);
     b.kv = pick_nkv(r, tiny);
+    if (o->focus == FASV_FOCUS_DECODE && !tiny) {
+        /* before the mask and the layout, which depend on n_q and the types */
+        static const int64_t exact[] = {64, 128, 256};
+        static const fasv_type cache[] = {FASV_TYPE_F16, FASV_TYPE_F16, FASV_TYPE_BF16, FASV_TYPE_Q8_0};
+        b.nb = 1;
+        b.kv = fasv_rng_range(r, 512, 32768);
+        if (fasv_rng_chance(r, 85)) b.hsk = b.hsv = FASV_RNG_PICK(r, exact);
+        if (fasv_rng_chance(r, 85)) b.type_k = b.type_v = FASV_RNG_PICK(r, cache);
+        if (fasv_type_get(b.type_k)->is_quant && b.hsk % 32) b.type_k = FASV_TYPE_F16;
+        if (fasv_type_get(b.type_v)->is_quant && b.hsv % 32) b.type_v = FASV_TYPE_F16;
+    }
 
     int64_t n_head = b.nh * b.gqa;
     if (fasv_rng_chance(r, 65)) {

@@ -101,8 +101,39 @@ static void test_layouts(void) {
     CHECK(fasv_build_case(&b, &c, err, sizeof err) != 0 && strstr(err, "2^50"));
 }
 
+/* FASV_FOCUS_DECODE: every case is legal and has one query row; the long KV
+ * (512..32768, shrunk only by the budget) and the exact head sizes and cache
+ * types it leans toward dominate. */
+static void test_focus_decode(void) {
+    fasv_rng r;
+    char why[256];
+    fasv_rand_opts o = {.max_bytes = (int64_t)64 << 20, .max_work = (int64_t)1 << 28, .focus = FASV_FOCUS_DECODE};
+    int illegal = 0, multi = 0, long_kv = 0, exact = 0, cache = 0, n = 4000;
+    fasv_rng_seed(&r, 77);
+    for (int it = 0; it < n; it++) {
+        fasv_case c;
+        fasv_random_case(&r, &o, &c);
+        if (fasv_node_check(&c.node, why, sizeof why) != FASV_LEGAL) {
+            if (illegal++ < 5) fprintf(stderr, "illegal focused case: %s\n", why);
+            continue;
+        }
+        const fasv_node *nd = &c.node;
+        multi += fasv_nq(nd) != 1;
+        long_kv += fasv_nkv(nd) >= 512;
+        exact += fasv_dk(nd) == fasv_dv(nd) && (fasv_dk(nd) == 64 || fasv_dk(nd) == 128 || fasv_dk(nd) == 256);
+        cache += nd->k.type == nd->v.type &&
+                 (nd->k.type == FASV_TYPE_F16 || nd->k.type == FASV_TYPE_BF16 || nd->k.type == FASV_TYPE_Q8_0);
+    }
+    CHECKF(illegal == 0 && multi == 0, "illegal %d, n_q != 1: %d", illegal, multi);
+    /* 85% of draws pick an exact head size and a cache type; the budget
+     * halves n_kv below 512 only for the widest, most numerous heads */
+    CHECKF(long_kv > n * 8 / 10 && exact > n * 8 / 10 && cache > n * 7 / 10, "long kv %d, exact %d, cache types %d of %d",
+           long_kv, exact, cache, n);
+}
+
 int main(void) {
     test_random_legal();
+    test_focus_decode();
     test_layouts();
     return check_report("test_build");
 }

@@ -644,8 +644,38 @@ static void test_split_scratch_lifecycle(void) {
     CHECKF(splits_seen > 100, "only %d split routes: the test does not reach SPLIT", splits_seen);
 }
 
+/* The decode focus of the generator reaches the split routes on sm_90 --
+ * the MMA decode body, the VEC body and the generic one -- which the general
+ * mix almost never does (an n_q = 1, long-KV, exact-head, f16/bf16,
+ * default-precision, 16-byte-aligned node is a product of rare draws). */
+static void test_focus_reaches_split(void) {
+    const fasv_device *h = dev("sm_90");
+    int mmad[2] = {0, 0}, vecbody = 0, generic = 0, n = 3000;
+    for (int f = 0; f < 2; f++) {
+        fasv_rng r;
+        fasv_rng_seed(&r, 5);
+        fasv_rand_opts o = {.max_bytes = (int64_t)64 << 20, .max_work = (int64_t)1 << 28,
+                            .focus = f ? FASV_FOCUS_DECODE : FASV_FOCUS_NONE};
+        for (int it = 0; it < n; it++) {
+            fasv_case c;
+            fasv_random_case(&r, &o, &c);
+            fasv_route rt;
+            fasv_plan(h, &c.node, &rt);
+            if (rt.family != FASV_FAM_SPLIT) continue;
+            const fasv_kinst *k = fasv_registry_get(rt.instance);
+            if (fasv_mma_decode_body(k)) mmad[f]++;
+            else if (f && k->type_k != FASV_KT_any) vecbody++;
+            else if (f) generic++;
+        }
+    }
+    CHECKF(mmad[0] < n / 50, "the general mix reached the MMA decode body %d times of %d", mmad[0], n);
+    CHECKF(mmad[1] > n * 15 / 100 && vecbody > n / 20 && generic > n / 20,
+           "decode focus: MMA decode body %d, VEC body %d, generic %d of %d", mmad[1], vecbody, generic, n);
+}
+
 int main(void) {
     test_registry();
+    test_focus_reaches_split();
     test_footprints();
     test_vec_and_split();
     test_tile_choices();

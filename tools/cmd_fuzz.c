@@ -37,6 +37,10 @@ static const char *k_help =
     "                   write new-class cases there as .case files\n"
     "  --artifacts DIR  where findings go (default fasv-findings)\n"
     "  --tiny           small cases only (as the oracle fuzzing uses)\n"
+    "  --focus decode   lean the generator toward long-context decode (n_q = 1,\n"
+    "                   512..32768 keys, mostly D 64/128/256 and f16/bf16/q8_0\n"
+    "                   caches): the split-KV routes, rare in the general mix.\n"
+    "                   With and without --gpu; not with --tiny or --scenarios\n"
     "  --json           print the summary as JSON on stdout\n"
     "  --quiet          no progress lines on stderr\n"
     "  --fork           check cases in a child process: a target that crashes or\n"
@@ -58,7 +62,8 @@ static const char *k_help =
     "                   does; a fault or hang is isolated in a worker process,\n"
     "                   recorded with its reproducer (under --artifacts/gpu), and\n"
     "                   the GPU's health probed before going on. Takes --runs,\n"
-    "                   --max-time, --seed, --artifacts, --json, --quiet. No GPU: exit 2.\n"
+    "                   --max-time, --seed, --focus, --artifacts, --json, --quiet.\n"
+    "                   No GPU: exit 2.\n"
     "  --gpus LIST      the same with one worker per GPU (e.g. 0,1,2,3) over one\n"
     "                   shared stream of cases\n"
     "\n"
@@ -75,13 +80,13 @@ static void on_signal(int sig) {
 }
 
 enum { O_PLANNER = 256, O_TIME, O_RUNS, O_JOBS, O_SEED, O_CORPUS, O_ART, O_TINY, O_JSON, O_QUIET, O_HELP, O_SCN, O_GPU, O_GPUS,
-       O_FORK, O_NOFORK, O_HANG };
+       O_FORK, O_NOFORK, O_HANG, O_FOCUS };
 static const struct option k_opts[] = {
     {"planner", 1, 0, O_PLANNER}, {"max-time", 1, 0, O_TIME}, {"runs", 1, 0, O_RUNS},     {"jobs", 1, 0, O_JOBS},
     {"seed", 1, 0, O_SEED},       {"corpus", 1, 0, O_CORPUS}, {"artifacts", 1, 0, O_ART}, {"tiny", 0, 0, O_TINY},
     {"json", 0, 0, O_JSON},       {"quiet", 0, 0, O_QUIET},   {"help", 0, 0, O_HELP},     {"scenarios", 0, 0, O_SCN},
     {"gpu", 0, 0, O_GPU},         {"gpus", 1, 0, O_GPUS},     {"fork", 0, 0, O_FORK},     {"no-fork", 0, 0, O_NOFORK},
-    {"hang-timeout", 1, 0, O_HANG}, {0, 0, 0, 0}};
+    {"hang-timeout", 1, 0, O_HANG}, {"focus", 1, 0, O_FOCUS}, {0, 0, 0, 0}};
 
 /* `fasv fuzz --scenarios`: the loop is fasv_scenario_fuzz (scenario/scnfuzz.c). */
 static int fuzz_scenarios(const char *planner, const fasv_fuzz_opts *fo, int json, int quiet) {
@@ -196,6 +201,7 @@ static int gpu_fuzz(const fasv_fuzz_opts *o, const int *gpus, int n, int json, i
     g.seed = o->seed;
     g.max_cases = o->runs;
     g.max_time_s = o->max_time;
+    g.focus = o->mutate.rand.focus;
     g.findings_dir = dir;
     g.target = o->target;
     g.quiet = quiet;
@@ -297,6 +303,11 @@ int cmd_fuzz(int argc, char **argv) {
             hang_s = t;
             break;
         case O_SCN: scenarios = 1; break;
+        case O_FOCUS:
+            if (!strcmp(optarg, "decode")) o.mutate.rand.focus = FASV_FOCUS_DECODE;
+            else if (!strcmp(optarg, "none")) o.mutate.rand.focus = FASV_FOCUS_NONE;
+            else return cli_usage_error("fuzz", "--focus: 'decode' or 'none', got '%s'", optarg);
+            break;
         case O_GPU:
             gpus[0] = 0;
             n_gpus = 1;
@@ -309,6 +320,8 @@ int cmd_fuzz(int argc, char **argv) {
         }
     }
     if (optind < argc) return cli_usage_error("fuzz", "unexpected argument '%s' (see --help)", argv[optind]);
+    if (o.mutate.rand.focus && (scenarios || o.mutate.rand.tiny))
+        return cli_usage_error("fuzz", "--focus shapes single-node cases: not with --scenarios or --tiny");
     if (scenarios) {
         if (o.corpus_dir || o.mutate.rand.tiny || o.jobs != 1)
             return cli_usage_error("fuzz", "--scenarios takes no --corpus, --tiny or --jobs");

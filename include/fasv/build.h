@@ -58,6 +58,15 @@ void fasv_build_defaults(fasv_build *b);
  * gqa split, a quantized row of 40 values): check it with fasv_node_check. */
 int fasv_build_case(const fasv_build *b, fasv_case *out, char *err, size_t errlen);
 
+/* What the random generator leans toward. FASV_FOCUS_DECODE: long-context
+ * decode -- one query row, 512..32768 keys (before the budget shrinks them),
+ * mostly the head sizes 64/128/256 with Dk = Dv and the KV-cache types
+ * f16/bf16/q8_0 that split-KV decode kernels are typed for; every other
+ * choice (heads, GQA, mask, flags, precision, layout, data) drawn as usual.
+ * The split-KV routes are rare without it (n_q = 1, long KV and an exact
+ * head size and type must meet). */
+typedef enum fasv_focus { FASV_FOCUS_NONE = 0, FASV_FOCUS_DECODE = 1 } fasv_focus;
+
 /* Options of the random generator. */
 typedef struct fasv_rand_opts {
     int64_t max_bytes;   /* bound on all buffers; 0 = shapes only (planner fuzzing, up to real sizes) */
@@ -65,6 +74,7 @@ typedef struct fasv_rand_opts {
     bool tiny;           /* small head sizes and counts, for oracle property tests */
     bool no_views;       /* contiguous tensors only */
     const char *device;  /* device name to put in the case, or NULL */
+    fasv_focus focus;    /* FASV_FOCUS_NONE: the general mix (ignored with tiny) */
 } fasv_rand_opts;
 
 /* A random legal case. Always legal: the result passes fasv_node_check. */

@@ -83,6 +83,7 @@ typedef struct fasv_gpu_fuzz_opts {
     double max_time_s;     /* 0 = no limit */
     int64_t max_bytes;     /* per case buffers; 0 = 64 MiB */
     int64_t max_work;      /* per case n_head*n_seq*n_q*n_kv*(Dk+Dv); 0 = 2^28 */
+    int focus;             /* fasv_focus of the generator (fasv/build.h); 0 = the general mix */
     double timeout_s;      /* per launch; 0 = 10 s */
     double hang_s;         /* worker silent this long = hung; 0 = 300 s */
     const char *findings_dir; /* reproducers go here; NULL = "findings/gpu" */

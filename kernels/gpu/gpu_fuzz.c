@@ -113,6 +113,7 @@ static void fuzz_case(const fasv_gpu_fuzz_opts *o, uint64_t index, const char *m
     ro.max_bytes = o->max_bytes > 0 ? o->max_bytes : (int64_t)64 << 20;
     ro.max_work = o->max_work > 0 ? o->max_work : (int64_t)1 << 28;
     ro.device = model;
+    ro.focus = (fasv_focus)o->focus;
     fasv_random_case(&r, &ro, c);
 }
 
