@@ -9,6 +9,7 @@
 #   the decode/prefill target shapes, SDPA flash and cuDNN, the card's copy
 #   bandwidth and the targets), and a short table at the end.
 # Usage: bench/gpu.sh [OUT_DIR]   (env: FUZZ_TIME seconds, default 300;
+#        FOCUS_TIME seconds of `fasv fuzz --gpu --focus decode`, default 120, 0 = skip;
 #        FASV, GPU_BENCH, GPU_PERF: prebuilt binaries to use instead of building;
 #        SHORT=1: skip the two-worker fuzz and fasv verify; PERF_QUICK=1:
 #        gpu-perf on n_kv 4k and 32k only, fewer repetitions)
@@ -84,6 +85,17 @@ grep -A3 "^FINDING" "$OUTD/fuzz.txt" | grep -v "seen before" | head -60 | cut -c
 grep -v "^FINDING\|^  " "$OUTD/fuzz.txt" | tail -6
 echo "exit $FUZZ_RC"
 
+FOCUS_TIME=${FOCUS_TIME:-120}
+FOCUS_RC=skipped
+if [ "$FOCUS_TIME" != 0 ]; then
+    echo "== fuzz --gpu --focus decode for $FOCUS_TIME s (the split-KV bodies) $(el)"
+    "$FASV" fuzz --gpu --focus decode --max-time "$FOCUS_TIME" --seed 11 --artifacts "$WORK/findings-decode" >"$OUTD/fuzz-decode.txt" 2>&1
+    FOCUS_RC=$?
+    grep -A3 "^FINDING" "$OUTD/fuzz-decode.txt" | grep -v "seen before" | head -40 | cut -c1-400
+    grep -v "^FINDING\|^  " "$OUTD/fuzz-decode.txt" | tail -3
+    echo "exit $FOCUS_RC"
+fi
+
 if [ -z "${SHORT:-}" ]; then
     echo "== two workers over one case stream (--gpus 0,0), 20 s $(el)"
     "$FASV" fuzz --gpus 0,0 --max-time 20 --seed 3 --artifacts "$WORK/findings2" --quiet 2>&1 | tail -3
@@ -117,5 +129,6 @@ printf "%-34s %s\n" "planted kv-tail fault (cases)" "exit $FAULT_RC (0 = every t
 printf "%-34s %s\n" "planted kv-tail fault (fuzz)" "exit $FF_RC (1 = caught)"
 printf "%-34s %s\n" "fuzz --gpu ${FUZZ_TIME}s" "exit $FUZZ_RC; $(grep '^fasv fuzz --gpu' "$OUTD/fuzz.txt" | cut -c17-)"
 grep "worker time" "$OUTD/fuzz.txt"
+printf "%-34s %s\n" "fuzz --gpu --focus decode ${FOCUS_TIME}s" "exit $FOCUS_RC; $(grep '^fasv fuzz --gpu' "$OUTD/fuzz-decode.txt" 2>/dev/null | cut -c17-)"
 printf "%-34s %s\n" "bench/gpu-perf" "exit $PERF_RC"
 grep -A8 "^targets:" "$OUTD/gpu-perf.md" 2>/dev/null

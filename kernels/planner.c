@@ -220,8 +220,9 @@ static const char *mma_veto(const fasv_device *d, const fasv_node *n, int *idx);
 
 static int plan_split(const fasv_device *d, const fasv_node *n, int b, int64_t p2, int64_t q2, fasv_type ct,
                       fasv_route *r) {
-    /* The typed instance with the MMA body where MMA would take the node
-     * (the MMA family, default precision, f16/bf16, aligned, it fits), else
+    /* The typed instance with the MMA decode body where MMA would take the
+     * node (the MMA family, default precision, f16/bf16, aligned, it fits)
+     * and the decode body's own footprint fits the device, else
      * the one with the VEC body where one exists for the exact head size and
      * the one K/V type, the views allow its vector loads and it fits, else
      * the generic one. */

@@ -3,13 +3,13 @@
  *
  * The kernels: the tile loop of TILE (kernels/tile.h; instances of type
  * "any"), the VEC body (kernels/vec.h; typed instances of 8 slots: exact
- * head size, K/V types compiled in) or the MMA body (kernels/mma.h; typed
- * instances of 64 slots, NVIDIA sm_80+, default precision) run over one
+ * head size, K/V types compiled in) or the MMA decode body (kernels/mma.h;
+ * typed instances of 16 slots, NVIDIA sm_80+, default precision) run over one
  * contiguous chunk of KV tiles per block: split s of n_split processes tiles
  * [s*T/n_split, (s+1)*T/n_split) of the T = ceil(n_kv / kv_tile) tiles and
  * writes, for every query row (token, head, sequence) of its columns, the
  * partial output (Dv floats, normalised by its own sum) and its (max, sum) to
- * scratch. A combine kernel (one block per row, Dv threads' worth of work)
+ * scratch. A combine kernel (a block per row and 64 output elements)
  * reads the n_split partials of a row, rescales them by exp(max_s - max) and
  * writes the output. Sinks are added once, in the combine.
  * Must not know: the planner's policy.
