@@ -9,9 +9,11 @@
 #include "fasv/gen.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fasv/rng.h"
 
@@ -285,6 +287,120 @@ void fasv_data_free(fasv_data *d) {
     memset(d, 0, sizeof(*d));
 }
 
+/* ---- generation, in parallel over rows ------------------------------------ */
+
+/* Rows [k0, k1) of tensor id (flat index over the data rows i1 < r1, i2, i3),
+ * into buf; rows another tensor already wrote (written, for a view in its
+ * buffer) are skipped. Rows never overlap (fasv_node_check), and each draws
+ * from its own stream, so any split of the rows gives the same bytes. */
+typedef struct gen_job {
+    const fasv_case *c;
+    fasv_tid id;
+    uint8_t *buf;
+    const uint8_t *written;
+    int64_t k0, k1;
+    float *tmp; /* a row of floats */
+} gen_job;
+
+static void *gen_rows(void *arg) {
+    const gen_job *j = arg;
+    const fasv_node *n = &j->c->node;
+    const fasv_tensor *t = &n->t[j->id];
+    int64_t rb = fasv_tensor_row_bytes(t), r1 = data_rows1(n, j->id);
+    for (int64_t k = j->k0; k < j->k1; k++) {
+        int64_t i1 = k % r1, i2 = (k / r1) % t->ne[2], i3 = k / (r1 * t->ne[2]);
+        int64_t o = row_offset(t, i1, i2, i3);
+        if (j->written) {
+            int all = 1;
+            for (int64_t b = 0; b < rb && all; b++) all = j->written[o + b];
+            if (all) continue;
+        }
+        uint64_t idx = (uint64_t)((i3 * t->ne[2] + i2) * t->ne[1] + i1);
+        fasv_rng r;
+        fasv_rng_seed3(&r, j->c->seed, (uint64_t)j->id, idx);
+        if (j->id == FASV_MASK)
+            gen_mask_row(&r, j->c, j->buf + o);
+        else
+            gen_qkv_row(&r, j->c, j->id, j->buf + o, j->tmp);
+    }
+    return NULL;
+}
+
+/* Threads for a tensor of `bytes`: one below FASV_GEN_PARALLEL_BYTES, else
+ * FASV_GEN_THREADS from the environment if set (1 = serial), else the online
+ * CPUs, at most FASV_GEN_MAX_THREADS. */
+static int gen_threads(int64_t bytes) {
+    const char *e = getenv("FASV_GEN_THREADS");
+    long want = e && *e ? strtol(e, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    if (bytes < FASV_GEN_PARALLEL_BYTES || want < 1) return 1;
+    return want > FASV_GEN_MAX_THREADS ? FASV_GEN_MAX_THREADS : (int)want;
+}
+
+/* The pad fill of a buffer (FASV_PAD_BYTE everywhere first), in parallel for
+ * a large one: it is bound by first-touch page faults, which threads share. */
+typedef struct fill_job {
+    uint8_t *p;
+    size_t n;
+} fill_job;
+
+static void *fill_part(void *arg) {
+    const fill_job *f = arg;
+    memset(f->p, FASV_PAD_BYTE, f->n);
+    return NULL;
+}
+
+static void pad_fill(uint8_t *p, int64_t bytes) {
+    int nt = gen_threads(bytes);
+    pthread_t th[FASV_GEN_MAX_THREADS];
+    fill_job part[FASV_GEN_MAX_THREADS];
+    int started[FASV_GEN_MAX_THREADS] = {0};
+    for (int i = 0; i < nt; i++) {
+        int64_t a = bytes * i / nt, b = bytes * (i + 1) / nt;
+        part[i].p = p + a;
+        part[i].n = (size_t)(b - a);
+        if (i > 0) started[i] = pthread_create(&th[i], NULL, fill_part, &part[i]) == 0;
+    }
+    fill_part(&part[0]);
+    for (int i = 1; i < nt; i++) {
+        if (started[i]) pthread_join(th[i], NULL);
+        else fill_part(&part[i]);
+    }
+}
+
+/* All data rows of job->id; job->tmp serves the calling thread, the others
+ * get their own row buffer. A thread that cannot start leaves its rows to
+ * the caller. */
+static void gen_tensor(gen_job *job, int64_t maxrow) {
+    const fasv_node *n = &job->c->node;
+    const fasv_tensor *t = &n->t[job->id];
+    int64_t rows = data_rows1(n, job->id) * t->ne[2] * t->ne[3];
+    int nt = gen_threads(rows * fasv_tensor_row_bytes(t));
+    if (nt > rows) nt = rows > 0 ? (int)rows : 1;
+    pthread_t th[FASV_GEN_MAX_THREADS];
+    gen_job part[FASV_GEN_MAX_THREADS];
+    int started[FASV_GEN_MAX_THREADS] = {0};
+    for (int i = 0; i < nt; i++) {
+        part[i] = *job;
+        part[i].k0 = rows * i / nt;
+        part[i].k1 = rows * (i + 1) / nt;
+        if (i == 0) continue;
+        part[i].tmp = malloc(sizeof(float) * (size_t)maxrow);
+        started[i] = part[i].tmp && pthread_create(&th[i], NULL, gen_rows, &part[i]) == 0;
+    }
+    gen_rows(&part[0]);
+    for (int i = 1; i < nt; i++) {
+        if (started[i]) {
+            pthread_join(th[i], NULL);
+        } else {
+            float *own = part[i].tmp;
+            part[i].tmp = job->tmp;
+            gen_rows(&part[i]);
+            part[i].tmp = own;
+        }
+        free(part[i].tmp);
+    }
+}
+
 int fasv_gen(const fasv_case *c, fasv_data *d, int64_t max_bytes, char *err, size_t errlen) {
     const fasv_node *n = &c->node;
     memset(d, 0, sizeof(*d));
@@ -312,7 +428,7 @@ int fasv_gen(const fasv_case *c, fasv_data *d, int64_t max_bytes, char *err, siz
             fasv_data_free(d);
             return -1;
         }
-        memset(d->buf[id], FASV_PAD_BYTE, (size_t)d->bytes[id]);
+        pad_fill(d->buf[id], d->bytes[id]);
     }
 
     int64_t maxrow = 1;
@@ -361,24 +477,8 @@ int fasv_gen(const fasv_case *c, fasv_data *d, int64_t max_bytes, char *err, siz
             free(written);
             continue;
         }
-        int64_t rb = fasv_tensor_row_bytes(t), r1 = data_rows1(n, (fasv_tid)id);
-        for (int64_t i3 = 0; i3 < t->ne[3]; i3++)
-            for (int64_t i2 = 0; i2 < t->ne[2]; i2++)
-                for (int64_t i1 = 0; i1 < r1; i1++) {
-                    int64_t o = row_offset(t, i1, i2, i3);
-                    if (written) {
-                        int all = 1;
-                        for (int64_t b = 0; b < rb && all; b++) all = written[o + b];
-                        if (all) continue;
-                    }
-                    uint64_t idx = (uint64_t)((i3 * t->ne[2] + i2) * t->ne[1] + i1);
-                    fasv_rng r;
-                    fasv_rng_seed3(&r, c->seed, (uint64_t)id, idx);
-                    if (id == FASV_MASK)
-                        gen_mask_row(&r, c, buf + o);
-                    else
-                        gen_qkv_row(&r, c, (fasv_tid)id, buf + o, tmp);
-                }
+        gen_job job = {c, (fasv_tid)id, buf, written, 0, 0, tmp};
+        gen_tensor(&job, maxrow);
         free(written);
     }
     free(tmp);
