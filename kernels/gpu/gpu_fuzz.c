@@ -132,6 +132,13 @@ static void worker_main(const fasv_gpu_fuzz_opts *o, int gpu, int in_fd, int out
     co.timeout_s = o->timeout_s > 0 ? o->timeout_s : 10.0;
     co.oracle_threads = o->n_gpus > 1 ? (int)(sysconf(_SC_NPROCESSORS_ONLN) / o->n_gpus) : 0; /* share the CPUs */
     if (o->n_gpus > 1 && co.oracle_threads < 1) co.oracle_threads = 1;
+    /* the data generator's threads share the CPUs the same way, unless the
+     * user set FASV_GEN_THREADS (this is the worker's own environment) */
+    if (o->n_gpus > 1 && !getenv("FASV_GEN_THREADS")) {
+        char nt[16];
+        snprintf(nt, sizeof nt, "%d", co.oracle_threads);
+        setenv("FASV_GEN_THREADS", nt, 1);
+    }
     for (;;) {
         uint64_t index;
         if (read_all(in_fd, &index, sizeof index)) _exit(0);
