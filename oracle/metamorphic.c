@@ -605,3 +605,9 @@ int fasv_oracle_metamorphic(const fasv_case *c, fasv_rng *r, char *why, size_t l
     fasv_data_free(&m.d);
     return res;
 }
+
+void fasv_oracle_relation_name(const char *why, char *out, size_t len) {
+    const char *p = strncmp(why, "relation ", 9) == 0 ? why + 9 : why;
+    size_t l = strcspn(p, " ");
+    snprintf(out, len, "%.*s", (int)(l < len ? l : len - 1), p);
+}

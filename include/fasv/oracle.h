@@ -221,6 +221,9 @@ void fasv_oracle_result_free(fasv_oracle_result *res);
  * gives the figures), -1 when the case cannot be run (illegal, over max_bytes
  * of 64 MiB of buffers, or over 2^27 of work, or out of memory; why says). */
 int fasv_oracle_metamorphic(const fasv_case *c, fasv_rng *r, char *why, size_t len);
+/* The relation's name in a message of fasv_oracle_metamorphic ("relation
+ * NAME broken ..." gives "NAME"), into out (len bytes). */
+void fasv_oracle_relation_name(const char *why, char *out, size_t len);
 
 #ifdef __cplusplus
 }

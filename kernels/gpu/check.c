@@ -13,7 +13,7 @@
 
 #include "fasv/gpucheck.h"
 #include "fasv/oracle.h"
-#include "gpu/check_plan.h"
+#include "fasv/props.h"
 
 /* A quiet NaN with a payload no arithmetic produces: an element still
  * holding it after a launch was never written. */
@@ -23,6 +23,29 @@ static double now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+}
+
+/* Plan n for dev and check the route properties (totality, contract,
+ * determinism, well-formed route). Returns 0 with *r the route; 1 on a
+ * violation (*kind = the property's name, why = the detail); 2 when the node
+ * is outside the target's envelope (why says so). */
+static int plan_checked(const fasv_target *t, const fasv_device *dev, const fasv_node *n, fasv_route *r, char *why,
+                        size_t len, const char **kind) {
+    fasv_finding f;
+    memset(&f, 0, sizeof f);
+    fasv_verdict v = fasv_check_route(t, dev, n, &f);
+    *r = f.route;
+    *kind = "";
+    if (v == FASV_OUTSIDE) {
+        snprintf(why, len, "%s", f.detail);
+        return 2;
+    }
+    if (v == FASV_VIOLATION) {
+        snprintf(why, len, "%s", f.detail);
+        *kind = fasv_prop_name(f.kind);
+        return 1;
+    }
+    return 0;
 }
 
 void fasv_gpu_check_opts_default(fasv_gpu_check_opts *o) {
@@ -168,7 +191,7 @@ fasv_gpu_outcome fasv_gpu_check_case(fasv_gpu *g, const fasv_case *c, const fasv
 
     /* plan: the route properties first (totality, contract, determinism) */
     const char *pkind = NULL;
-    int rv = fasv_gpucheck_plan(t, dev, n, &res->route, why, sizeof why, &pkind);
+    int rv = plan_checked(t, dev, n, &res->route, why, sizeof why, &pkind);
     if (rv == 2) {
         snprintf(res->detail, sizeof res->detail, "outside the envelope on %s: %s", dev->name, why);
         return finish(res, FASV_GPU_SKIP, "outside", t0);
