@@ -18,8 +18,12 @@
  * and --no-p-scale (P rounded to f16 as it is, subnormals below 6e-5) show
  * what the split and the scaling buy.
  * The oracle is the judge; this file judges nothing by itself.
+ * --decode: single-row nodes with 512..6000 keys instead, emulated as the MMA
+ * decode body of the typed SPLIT instances (kernels/fa_mma.h fa_mmad_kernel:
+ * 16-key warp steps, one Q.K accumulator per Q term, the warps' merge, split
+ * partials) and fa_combine_kernel, with the planner's split count on sm_90.
  * usage: calib_mma [--cases N] [--seed S] [--q-terms T] [--p-terms T] [--max-work W]
- *                  [--no-p-scale] [--verbose] [--save-failures DIR] [--case FILE]
+ *                  [--no-p-scale] [--verbose] [--save-failures DIR] [--case FILE] [--decode]
  */
 #include <math.h>
 #include <stdio.h>
@@ -31,10 +35,15 @@
 #include "fasv/oracle.h"
 #include "fasv/rng.h"
 #include "fasv/types.h"
+#include "kernels/mma.h"
+#include "kernels/planner.h"
+#include "kernels/registry.h"
 
 static int g_verbose = 0;
 static float g_pscale = 32768.0f;
 static const char *g_save = NULL, *g_case = NULL;
+static int g_decode = 0; /* --decode: single-row long-KV nodes, the MMA decode body and the combine */
+static long g_not_routed = 0;
 static int g_qterms_f16 = 2, g_qterms_bf16 = 3, g_pterms_f16 = 1, g_pterms_bf16 = 2;
 
 static float rnd(int bf16, float x) {
@@ -154,6 +163,168 @@ static void emulate(const fasv_node *n, const fasv_data *d, float *out) {
     free(q), free(qt), free(K), free(V), free(o), free(x), free(pr);
 }
 
+/* The MMA decode body (fa_mmad_kernel) and the combine, for a node the
+ * planner routes there with n_split splits: per split, 4 warps each take the
+ * 16 keys at lo + 16w + 64t; Q.K keeps one f32 accumulator per Q term (a
+ * rounding per 16-element chunk into each), added at the end, lowest term
+ * first; P.V adds one 16-key chunk per step; each warp has its own (m, l, O);
+ * the warps merge in order w = 0..3 (f * x + acc contracted to an FMA, as
+ * nvcc does); partials are scaled back from the P scale; the combine merges
+ * chunks of 32 splits with a running maximum, then the sink. */
+static void emulate_decode(const fasv_node *n, const fasv_data *d, int n_split, float *out) {
+    const int64_t D = fasv_dk(n), nq = fasv_nq(n), nh = fasv_nhead(n), ns = fasv_nseq(n), nkv = fasv_nkv(n);
+    const int64_t gqa = fasv_gqa(n), sr = ns / fasv_nseq_kv(n);
+    const int bf = n->k.type == FASV_TYPE_BF16;
+    const int NT = bf ? g_qterms_bf16 : g_qterms_f16, PT = bf ? g_pterms_bf16 : g_pterms_f16;
+    const float pl2 = bf ? 0.0f : log2f(g_pscale), un = ldexpf(1.0f, -(int)pl2);
+    const float L2E = 1.4426950408889634f;
+    const int64_t m2 = n->has_mask ? n->mask.ne[2] : 1, m3 = n->has_mask ? n->mask.ne[3] : 1;
+    int nl2 = 1;
+    while (nl2 * 2 <= nh) nl2 *= 2;
+    const float m0 = powf(2.0f, -n->max_bias / (float)nl2), m1 = powf(2.0f, -n->max_bias / 2.0f / (float)nl2);
+    float *q = malloc(sizeof(float) * (size_t)D), *qt = malloc(sizeof(float) * (size_t)(3 * D));
+    float *K = malloc(sizeof(float) * (size_t)(nkv * D)), *V = malloc(sizeof(float) * (size_t)(nkv * D));
+    float *ow = malloc(sizeof(float) * (size_t)(4 * D));
+    float *part = malloc(sizeof(float) * (size_t)(n_split * (D + 2)));
+    for (int64_t s = 0; s < ns; s++)
+        for (int64_t h = 0; h < nh; h++) {
+            const int64_t hk = h / gqa, sk = s / sr;
+            for (int64_t j = 0; j < nkv; j++) {
+                row_f32(n->k.type, fasv_data_row(d, n, FASV_K, j, hk, sk), K + j * D, D);
+                row_f32(n->v.type, fasv_data_row(d, n, FASV_V, j, hk, sk), V + j * D, D);
+            }
+            float slope = 1.0f;
+            if (n->max_bias > 0.0f) slope = h < nl2 ? powf(m0, (float)(h + 1)) : powf(m1, (float)(2 * (h - nl2) + 1));
+            float sink = 0.0f;
+            if (n->has_sinks) memcpy(&sink, fasv_data_base(d, n, FASV_SINKS) + 4 * h, 4);
+            for (int64_t i = 0; i < nq; i++) {
+                row_f32(FASV_TYPE_F32, fasv_data_row(d, n, FASV_Q, i, h, s), q, D);
+                const uint8_t *mk = n->has_mask ? fasv_data_row(d, n, FASV_MASK, i, h % m2, s % m3) : NULL;
+                float mx = 0.0f;
+                for (int64_t e = 0; e < D; e++) mx = fmaxf(mx, fabsf(q[e]));
+                int ex = 0, sc = 0;
+                if (!bf && mx > 0.0f && isfinite(mx)) {
+                    frexpf(mx, &ex);
+                    sc = 15 - ex;
+                    sc = sc < -126 ? -126 : sc > 126 ? 126 : sc;
+                }
+                const float f = ldexpf(1.0f, sc), rs = n->scale * ldexpf(1.0f, -sc);
+                for (int64_t e = 0; e < D; e++) {
+                    float v = q[e] * f;
+                    for (int u = 0; u < 3; u++) {
+                        float b = u < NT ? rnd(bf, v) : 0.0f;
+                        qt[u * D + e] = b;
+                        v -= b;
+                    }
+                }
+                const int64_t T = (nkv + 63) / 64;
+                for (int k = 0; k < n_split; k++) {
+                    const int64_t lo = (int64_t)k * T / n_split * 64, hi0 = ((int64_t)k + 1) * T / n_split * 64;
+                    const int64_t hi = hi0 < nkv ? hi0 : nkv;
+                    float mw[4], lw[4];
+                    for (int w = 0; w < 4; w++) {
+                        float *o = ow + w * D;
+                        float m = -INFINITY, l = 0.0f;
+                        for (int64_t e = 0; e < D; e++) o[e] = 0.0f;
+                        for (int64_t j0 = lo + 16 * w; j0 < hi; j0 += 64) {
+                            float x[16], pr[2][16], tmax = -INFINITY;
+                            for (int jj = 0; jj < 16; jj++) {
+                                const int64_t j = j0 + jj;
+                                float xv = -INFINITY;
+                                if (j < hi) {
+                                    float acc[3] = {0.0f, 0.0f, 0.0f};
+                                    for (int64_t kc = 0; kc < D; kc += 16)
+                                        for (int u = 0; u < NT; u++) {
+                                            double pp = 0.0;
+                                            for (int64_t e = kc; e < kc + 16; e++) pp += (double)qt[u * D + e] * K[j * D + e];
+                                            acc[u] = (float)((double)acc[u] + pp);
+                                        }
+                                    float low = 0.0f;
+                                    for (int u = NT - 1; u >= 1; u--) low += acc[u];
+                                    xv = (acc[0] + low) * rs;
+                                    if (n->softcap != 0.0f) xv = n->softcap * tanhf(xv / n->softcap);
+                                    if (mk) xv += slope * fasv_f16_to_f32(fasv_rd16(mk + 2 * j));
+                                }
+                                x[jj] = xv;
+                                tmax = fmaxf(tmax, xv);
+                            }
+                            const float mnew = fmaxf(m, tmax), muse = mnew == -INFINITY ? 0.0f : mnew;
+                            const float alpha = exp2f((m - muse) * L2E);
+                            m = mnew;
+                            float lsum = 0.0f;
+                            for (int jj = 0; jj < 16; jj++) {
+                                float pv = exp2f(fmaf(x[jj] - muse, L2E, pl2));
+                                for (int u = 0; u < 2; u++) {
+                                    float b = u < PT ? rnd(bf, pv) : 0.0f;
+                                    pr[u][jj] = b;
+                                    lsum += b;
+                                    pv -= b;
+                                }
+                            }
+                            l = l * alpha + lsum;
+                            for (int64_t e = 0; e < D; e++) {
+                                float acc = o[e] * alpha;
+                                for (int u = 0; u < PT; u++) {
+                                    double pp = 0.0;
+                                    for (int jj = 0; jj < 16; jj++)
+                                        if (j0 + jj < hi) pp += (double)pr[u][jj] * V[(j0 + jj) * D + e];
+                                    acc = (float)((double)acc + pp);
+                                }
+                                o[e] = acc;
+                            }
+                        }
+                        mw[w] = m, lw[w] = l;
+                    }
+                    float m = -INFINITY, lv = 0.0f, fw[4];
+                    for (int w = 0; w < 4; w++) m = fmaxf(m, mw[w]);
+                    for (int w = 0; w < 4; w++) {
+                        fw[w] = mw[w] == -INFINITY ? 0.0f : expf(mw[w] - m);
+                        if (mw[w] != -INFINITY) lv = fmaf(fw[w], lw[w], lv);
+                    }
+                    float *pk = part + k * (D + 2);
+                    for (int64_t e = 0; e < D; e++) {
+                        float ov = 0.0f;
+                        for (int w = 0; w < 4; w++)
+                            if (mw[w] != -INFINITY) ov = fmaf(fw[w], ow[w * D + e], ov);
+                        pk[e] = ov * un;
+                    }
+                    pk[D] = m, pk[D + 1] = lv * un;
+                }
+                float *dst = out + ((s * nq + i) * nh + h) * D;
+                for (int64_t e = 0; e < D; e++) {
+                    float m = -INFINITY, o = 0.0f, l = 0.0f;
+                    for (int k0 = 0; k0 < n_split; k0 += 32) {
+                        float mc = m;
+                        for (int k = k0; k < k0 + 32 && k < n_split; k++) mc = fmaxf(mc, part[k * (D + 2) + D]);
+                        if (mc != m) {
+                            const float a = m == -INFINITY ? 0.0f : expf(m - mc);
+                            o *= a, l *= a, m = mc;
+                        }
+                        for (int k = k0; k < k0 + 32 && k < n_split; k++) {
+                            const float *pk = part + k * (D + 2);
+                            if (pk[D] == -INFINITY) continue;
+                            const float w = expf(pk[D] - m);
+                            l = fmaf(pk[D + 1], w, l);
+                            o = fmaf(pk[e], w, o);
+                        }
+                    }
+                    float r = 0.0f;
+                    if (m != -INFINITY) {
+                        float mxs = m, st = 0.0f, ff = 1.0f;
+                        if (n->has_sinks) {
+                            mxs = fmaxf(m, sink);
+                            ff = expf(m - mxs);
+                            st = expf(sink - mxs);
+                        }
+                        r = o * ff / (l * ff + st);
+                    }
+                    dst[e] = r;
+                }
+            }
+        }
+    free(q), free(qt), free(K), free(V), free(ow), free(part);
+}
+
 int main(int argc, char **argv) {
     int cases = 300;
     uint64_t seed = 1;
@@ -168,8 +339,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--no-p-scale")) g_pscale = 1.0f;
         else if (!strcmp(argv[i], "--save-failures") && i + 1 < argc) g_save = argv[++i];
         else if (!strcmp(argv[i], "--case") && i + 1 < argc) g_case = argv[++i];
+        else if (!strcmp(argv[i], "--decode")) g_decode = 1;
         else {
-            fprintf(stderr, "usage: calib_mma [--cases N] [--seed S] [--q-terms T] [--p-terms T] [--max-work W] [--no-p-scale] [--verbose] [--save-failures DIR] [--case FILE]\n");
+            fprintf(stderr, "usage: calib_mma [--cases N] [--seed S] [--q-terms T] [--p-terms T] [--max-work W] [--no-p-scale] [--verbose] [--save-failures DIR] [--case FILE] [--decode]\n");
             return 2;
         }
     }
@@ -209,6 +381,7 @@ int main(int argc, char **argv) {
         b.gqa = gq[fasv_rng_below(&r, 6)];
         b.nb = fasv_rng_chance(&r, 30) ? fasv_rng_range(&r, 3, 8) : fasv_rng_range(&r, 9, 200);
         b.kv = fasv_rng_chance(&r, 20) ? fasv_rng_range(&r, 1, 70) : fasv_rng_range(&r, 70, 3000);
+        if (g_decode) b.nb = 1, b.kv = fasv_rng_range(&r, 512, 6000);
         b.nr3 = fasv_rng_chance(&r, 20) ? 2 : 1;
         b.mask = fasv_rng_chance(&r, 60);
         if (b.mask && fasv_rng_chance(&r, 30)) b.mask_heads = b.nh * b.gqa;
@@ -238,7 +411,22 @@ int main(int argc, char **argv) {
             }
             float *cand = malloc(sizeof(float) * (size_t)res.count);
             double *cd = malloc(sizeof(double) * (size_t)res.count);
-            emulate(&c.node, &d, cand);
+            if (g_decode) {
+                /* the planner's split count on sm_90; nodes it routes elsewhere are skipped */
+                fasv_route rt;
+                fasv_plan(fasv_device_find("sm_90"), &c.node, &rt);
+                const fasv_kinst *ki = fasv_registry_get(rt.instance);
+                if (rt.family != FASV_FAM_SPLIT || !ki || !fasv_mma_decode_body(ki)) {
+                    g_not_routed++;
+                    free(cand), free(cd);
+                    fasv_oracle_result_free(&res);
+                    fasv_data_free(&d);
+                    continue;
+                }
+                emulate_decode(&c.node, &d, rt.n_split, cand);
+            } else {
+                emulate(&c.node, &d, cand);
+            }
             for (int64_t k = 0; k < res.count; k++) cd[k] = cand[k];
             fasv_tol tol;
             fasv_tol_default(&tol, c.node.prec);
@@ -269,8 +457,9 @@ int main(int argc, char **argv) {
             fasv_data_free(&d);
         }
     }
-    printf("calib_mma: q terms f16 %d / bf16 %d, p terms f16 %d / bf16 %d, %d shapes x 3 distributions\n", g_qterms_f16,
-           g_qterms_bf16, g_pterms_f16, g_pterms_bf16, cases);
+    printf("calib_mma%s: q terms f16 %d / bf16 %d, p terms f16 %d / bf16 %d, %d shapes x 3 distributions\n",
+           g_decode ? " --decode" : "", g_qterms_f16, g_qterms_bf16, g_pterms_f16, g_pterms_bf16, cases);
+    if (g_decode) printf("(%ld nodes the planner routes elsewhere on sm_90 were skipped)\n", g_not_routed);
     printf("%-5s %-12s %8s %8s %14s\n", "type", "dist", "cases", "pass", "worst e/bound");
     for (int ti = 0; ti < 2; ti++)
         for (int dist = 0; dist < 3; dist++)
