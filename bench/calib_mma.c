@@ -53,55 +53,115 @@ static float rnd(int bf16, float x) {
 static void row_f32(fasv_type t, const uint8_t *row, float *out, int64_t n) { fasv_dequant_row_f32(t, row, out, n); }
 
 /* The kernel's output for node n on data d, into out [Dv, n_head, n_q, n_seq]. */
-static void emulate(const fasv_node *n, const fasv_data *d, float *out) {
-    const int64_t D = fasv_dk(n), nq = fasv_nq(n), nh = fasv_nhead(n), ns = fasv_nseq(n), nkv = fasv_nkv(n);
-    const int64_t gqa = fasv_gqa(n), sr = ns / fasv_nseq_kv(n);
-    const int bf = n->k.type == FASV_TYPE_BF16;
-    const int NT = bf ? g_qterms_bf16 : g_qterms_f16, PT = bf ? g_pterms_bf16 : g_pterms_f16;
-    const int KT = D <= 128 ? 64 : 32;
+/* What both emulations share. */
+typedef struct emu {
+    int64_t D, nq, nh, ns, nkv, gqa, sr, m2, m3;
+    int bf, NT, PT, nl2;
+    float pl2, m0, m1;
+} emu;
+
+static void emu_init(emu *e, const fasv_node *n) {
+    e->D = fasv_dk(n), e->nq = fasv_nq(n), e->nh = fasv_nhead(n), e->ns = fasv_nseq(n), e->nkv = fasv_nkv(n);
+    e->gqa = fasv_gqa(n), e->sr = e->ns / fasv_nseq_kv(n);
+    e->bf = n->k.type == FASV_TYPE_BF16;
+    e->NT = e->bf ? g_qterms_bf16 : g_qterms_f16, e->PT = e->bf ? g_pterms_bf16 : g_pterms_f16;
     /* f16 P is scaled by 2^15 before rounding (p <= 1, so p * 2^15 fits f16
      * and stays out of the subnormals down to p ~ 2e-9); the factor cancels
      * in O / l. bf16 has f32's range. */
-    const float pl2 = bf ? 0.0f : log2f(g_pscale);
+    e->pl2 = e->bf ? 0.0f : log2f(g_pscale);
+    e->m2 = n->has_mask ? n->mask.ne[2] : 1, e->m3 = n->has_mask ? n->mask.ne[3] : 1;
+    e->nl2 = 1;
+    while (e->nl2 * 2 <= e->nh) e->nl2 *= 2;
+    e->m0 = powf(2.0f, -n->max_bias / (float)e->nl2), e->m1 = powf(2.0f, -n->max_bias / 2.0f / (float)e->nl2);
+}
+
+/* K and V rows of (sequence s, head h) as f32; the head's ALiBi slope and sink. */
+static void emu_head(const emu *e, const fasv_node *n, const fasv_data *d, int64_t s, int64_t h, float *K, float *V,
+                     float *slope, float *sink) {
+    const int64_t hk = h / e->gqa, sk = s / e->sr;
+    for (int64_t j = 0; j < e->nkv; j++) {
+        row_f32(n->k.type, fasv_data_row(d, n, FASV_K, j, hk, sk), K + j * e->D, e->D);
+        row_f32(n->v.type, fasv_data_row(d, n, FASV_V, j, hk, sk), V + j * e->D, e->D);
+    }
+    *slope = 1.0f;
+    if (n->max_bias > 0.0f)
+        *slope = h < e->nl2 ? powf(e->m0, (float)(h + 1)) : powf(e->m1, (float)(2 * (h - e->nl2) + 1));
+    *sink = 0.0f;
+    if (n->has_sinks) memcpy(sink, fasv_data_base(d, n, FASV_SINKS) + 4 * h, 4);
+}
+
+/* Q row (s, i, h) scaled by 2^e and split into NT terms of the operand type
+ * (qt[u * D + e]); returns the logit factor scale * 2^-e. */
+static float emu_q(const emu *e, const fasv_node *n, const fasv_data *d, int64_t s, int64_t i, int64_t h, float *q,
+                   float *qt) {
+    row_f32(FASV_TYPE_F32, fasv_data_row(d, n, FASV_Q, i, h, s), q, e->D);
+    float mx = 0.0f;
+    for (int64_t k = 0; k < e->D; k++) mx = fmaxf(mx, fabsf(q[k]));
+    int ex = 0, sc = 0;
+    if (!e->bf && mx > 0.0f && isfinite(mx)) {
+        frexpf(mx, &ex);
+        sc = 15 - ex;
+        sc = sc < -126 ? -126 : sc > 126 ? 126 : sc;
+    }
+    const float f = ldexpf(1.0f, sc);
+    for (int64_t k = 0; k < e->D; k++) {
+        float v = q[k] * f;
+        for (int u = 0; u < 3; u++) {
+            float b = u < e->NT ? rnd(e->bf, v) : 0.0f;
+            qt[u * e->D + k] = b;
+            v -= b;
+        }
+    }
+    return n->scale * ldexpf(1.0f, -sc);
+}
+
+/* The logit from the Q.K accumulator: factor, softcap, ALiBi-scaled mask. */
+static float emu_logit(const fasv_node *n, float acc, float rs, float slope, const uint8_t *mk, int64_t j) {
+    float xv = acc * rs;
+    if (n->softcap != 0.0f) xv = n->softcap * tanhf(xv / n->softcap);
+    if (mk) xv += slope * fasv_f16_to_f32(fasv_rd16(mk + 2 * j));
+    return xv;
+}
+
+/* One online-softmax step over the nk logits x (tmax their maximum): the
+ * running max m and sum l updated, P scaled and split into PT terms of the
+ * operand type (pr[u * stride + jj]); returns the factor for O. */
+static float emu_step(const emu *e, const float *x, int nk, float tmax, float *m, float *l, float *pr, int stride) {
     const float L2E = 1.4426950408889634f;
-    const int64_t m2 = n->has_mask ? n->mask.ne[2] : 1, m3 = n->has_mask ? n->mask.ne[3] : 1;
-    int nl2 = 1;
-    while (nl2 * 2 <= nh) nl2 *= 2;
-    const float m0 = powf(2.0f, -n->max_bias / (float)nl2), m1 = powf(2.0f, -n->max_bias / 2.0f / (float)nl2);
+    const float mnew = fmaxf(*m, tmax), muse = mnew == -INFINITY ? 0.0f : mnew;
+    const float alpha = exp2f((*m - muse) * L2E);
+    *m = mnew;
+    float lsum = 0.0f;
+    for (int jj = 0; jj < nk; jj++) {
+        float pv = exp2f(fmaf(x[jj] - muse, L2E, e->pl2));
+        for (int u = 0; u < 2; u++) {
+            float b = u < e->PT ? rnd(e->bf, pv) : 0.0f;
+            pr[u * stride + jj] = b;
+            lsum += b;
+            pv -= b;
+        }
+    }
+    *l = *l * alpha + lsum;
+    return alpha;
+}
+
+static void emulate(const fasv_node *n, const fasv_data *d, float *out) {
+    emu E;
+    emu_init(&E, n);
+    const int64_t D = E.D, nq = E.nq, nh = E.nh, ns = E.ns, nkv = E.nkv, m2 = E.m2, m3 = E.m3;
+    const int NT = E.NT, PT = E.PT;
+    const int KT = D <= 128 ? 64 : 32;
+    const float pl2 = E.pl2;
     float *q = malloc(sizeof(float) * (size_t)D), *qt = malloc(sizeof(float) * (size_t)(3 * D));
     float *K = malloc(sizeof(float) * (size_t)(nkv * D)), *V = malloc(sizeof(float) * (size_t)(nkv * D));
     float *o = malloc(sizeof(float) * (size_t)D), *x = malloc(sizeof(float) * KT), *pr = malloc(sizeof(float) * KT * 2);
     for (int64_t s = 0; s < ns; s++)
         for (int64_t h = 0; h < nh; h++) {
-            const int64_t hk = h / gqa, sk = s / sr;
-            for (int64_t j = 0; j < nkv; j++) {
-                row_f32(n->k.type, fasv_data_row(d, n, FASV_K, j, hk, sk), K + j * D, D);
-                row_f32(n->v.type, fasv_data_row(d, n, FASV_V, j, hk, sk), V + j * D, D);
-            }
-            float slope = 1.0f;
-            if (n->max_bias > 0.0f) slope = h < nl2 ? powf(m0, (float)(h + 1)) : powf(m1, (float)(2 * (h - nl2) + 1));
-            float sink = 0.0f;
-            if (n->has_sinks) memcpy(&sink, fasv_data_base(d, n, FASV_SINKS) + 4 * h, 4);
+            float slope, sink;
+            emu_head(&E, n, d, s, h, K, V, &slope, &sink);
             for (int64_t i = 0; i < nq; i++) {
-                row_f32(FASV_TYPE_F32, fasv_data_row(d, n, FASV_Q, i, h, s), q, D);
                 const uint8_t *mk = n->has_mask ? fasv_data_row(d, n, FASV_MASK, i, h % m2, s % m3) : NULL;
-                float mx = 0.0f;
-                for (int64_t e = 0; e < D; e++) mx = fmaxf(mx, fabsf(q[e]));
-                int ex = 0, sc = 0;
-                if (!bf && mx > 0.0f && isfinite(mx)) {
-                    frexpf(mx, &ex);
-                    sc = 15 - ex;
-                    sc = sc < -126 ? -126 : sc > 126 ? 126 : sc;
-                }
-                const float f = ldexpf(1.0f, sc), rs = n->scale * ldexpf(1.0f, -sc);
-                for (int64_t e = 0; e < D; e++) {
-                    float v = q[e] * f;
-                    for (int u = 0; u < 3; u++) {
-                        float b = u < NT ? rnd(bf, v) : 0.0f;
-                        qt[u * D + e] = b;
-                        v -= b;
-                    }
-                }
+                const float rs = emu_q(&E, n, d, s, i, h, q, qt);
                 float m = -INFINITY, l = 0.0f;
                 for (int64_t e = 0; e < D; e++) o[e] = 0.0f;
                 for (int64_t j0 = 0; j0 < nkv; j0 += KT) {
@@ -117,27 +177,12 @@ static void emulate(const fasv_node *n, const fasv_data *d, float *out) {
                                     for (int64_t e = kc; e < kc + 16; e++) part += (double)qt[u * D + e] * K[j * D + e];
                                     acc = (float)((double)acc + part);
                                 }
-                            xv = acc * rs;
-                            if (n->softcap != 0.0f) xv = n->softcap * tanhf(xv / n->softcap);
-                            if (mk) xv += slope * fasv_f16_to_f32(fasv_rd16(mk + 2 * j));
+                            xv = emu_logit(n, acc, rs, slope, mk, j);
                         }
                         x[jj] = xv;
                         tmax = fmaxf(tmax, xv);
                     }
-                    const float mnew = fmaxf(m, tmax), muse = mnew == -INFINITY ? 0.0f : mnew;
-                    const float alpha = exp2f((m - muse) * L2E);
-                    m = mnew;
-                    float lsum = 0.0f;
-                    for (int jj = 0; jj < KT; jj++) {
-                        float pv = exp2f(fmaf(x[jj] - muse, L2E, pl2));
-                        for (int u = 0; u < 2; u++) {
-                            float b = u < PT ? rnd(bf, pv) : 0.0f;
-                            pr[u * KT + jj] = b;
-                            lsum += b;
-                            pv -= b;
-                        }
-                    }
-                    l = l * alpha + lsum;
+                    const float alpha = emu_step(&E, x, KT, tmax, &m, &l, pr, KT);
                     for (int64_t e = 0; e < D; e++) {
                         float acc = o[e] * alpha;
                         for (int kc = 0; kc < KT; kc += 16)
@@ -172,51 +217,22 @@ static void emulate(const fasv_node *n, const fasv_data *d, float *out) {
  * nvcc does); partials are scaled back from the P scale; the combine merges
  * chunks of 32 splits with a running maximum, then the sink. */
 static void emulate_decode(const fasv_node *n, const fasv_data *d, int n_split, float *out) {
-    const int64_t D = fasv_dk(n), nq = fasv_nq(n), nh = fasv_nhead(n), ns = fasv_nseq(n), nkv = fasv_nkv(n);
-    const int64_t gqa = fasv_gqa(n), sr = ns / fasv_nseq_kv(n);
-    const int bf = n->k.type == FASV_TYPE_BF16;
-    const int NT = bf ? g_qterms_bf16 : g_qterms_f16, PT = bf ? g_pterms_bf16 : g_pterms_f16;
-    const float pl2 = bf ? 0.0f : log2f(g_pscale), un = ldexpf(1.0f, -(int)pl2);
-    const float L2E = 1.4426950408889634f;
-    const int64_t m2 = n->has_mask ? n->mask.ne[2] : 1, m3 = n->has_mask ? n->mask.ne[3] : 1;
-    int nl2 = 1;
-    while (nl2 * 2 <= nh) nl2 *= 2;
-    const float m0 = powf(2.0f, -n->max_bias / (float)nl2), m1 = powf(2.0f, -n->max_bias / 2.0f / (float)nl2);
+    emu E;
+    emu_init(&E, n);
+    const int64_t D = E.D, nq = E.nq, nh = E.nh, ns = E.ns, nkv = E.nkv, m2 = E.m2, m3 = E.m3;
+    const int NT = E.NT, PT = E.PT;
+    const float un = ldexpf(1.0f, -(int)E.pl2);
     float *q = malloc(sizeof(float) * (size_t)D), *qt = malloc(sizeof(float) * (size_t)(3 * D));
     float *K = malloc(sizeof(float) * (size_t)(nkv * D)), *V = malloc(sizeof(float) * (size_t)(nkv * D));
     float *ow = malloc(sizeof(float) * (size_t)(4 * D));
     float *part = malloc(sizeof(float) * (size_t)(n_split * (D + 2)));
     for (int64_t s = 0; s < ns; s++)
         for (int64_t h = 0; h < nh; h++) {
-            const int64_t hk = h / gqa, sk = s / sr;
-            for (int64_t j = 0; j < nkv; j++) {
-                row_f32(n->k.type, fasv_data_row(d, n, FASV_K, j, hk, sk), K + j * D, D);
-                row_f32(n->v.type, fasv_data_row(d, n, FASV_V, j, hk, sk), V + j * D, D);
-            }
-            float slope = 1.0f;
-            if (n->max_bias > 0.0f) slope = h < nl2 ? powf(m0, (float)(h + 1)) : powf(m1, (float)(2 * (h - nl2) + 1));
-            float sink = 0.0f;
-            if (n->has_sinks) memcpy(&sink, fasv_data_base(d, n, FASV_SINKS) + 4 * h, 4);
+            float slope, sink;
+            emu_head(&E, n, d, s, h, K, V, &slope, &sink);
             for (int64_t i = 0; i < nq; i++) {
-                row_f32(FASV_TYPE_F32, fasv_data_row(d, n, FASV_Q, i, h, s), q, D);
                 const uint8_t *mk = n->has_mask ? fasv_data_row(d, n, FASV_MASK, i, h % m2, s % m3) : NULL;
-                float mx = 0.0f;
-                for (int64_t e = 0; e < D; e++) mx = fmaxf(mx, fabsf(q[e]));
-                int ex = 0, sc = 0;
-                if (!bf && mx > 0.0f && isfinite(mx)) {
-                    frexpf(mx, &ex);
-                    sc = 15 - ex;
-                    sc = sc < -126 ? -126 : sc > 126 ? 126 : sc;
-                }
-                const float f = ldexpf(1.0f, sc), rs = n->scale * ldexpf(1.0f, -sc);
-                for (int64_t e = 0; e < D; e++) {
-                    float v = q[e] * f;
-                    for (int u = 0; u < 3; u++) {
-                        float b = u < NT ? rnd(bf, v) : 0.0f;
-                        qt[u * D + e] = b;
-                        v -= b;
-                    }
-                }
+                const float rs = emu_q(&E, n, d, s, i, h, q, qt);
                 const int64_t T = (nkv + 63) / 64;
                 for (int k = 0; k < n_split; k++) {
                     const int64_t lo = (int64_t)k * T / n_split * 64, hi0 = ((int64_t)k + 1) * T / n_split * 64;
@@ -241,27 +257,12 @@ static void emulate_decode(const fasv_node *n, const fasv_data *d, int n_split, 
                                         }
                                     float low = 0.0f;
                                     for (int u = NT - 1; u >= 1; u--) low += acc[u];
-                                    xv = (acc[0] + low) * rs;
-                                    if (n->softcap != 0.0f) xv = n->softcap * tanhf(xv / n->softcap);
-                                    if (mk) xv += slope * fasv_f16_to_f32(fasv_rd16(mk + 2 * j));
+                                    xv = emu_logit(n, acc[0] + low, rs, slope, mk, j);
                                 }
                                 x[jj] = xv;
                                 tmax = fmaxf(tmax, xv);
                             }
-                            const float mnew = fmaxf(m, tmax), muse = mnew == -INFINITY ? 0.0f : mnew;
-                            const float alpha = exp2f((m - muse) * L2E);
-                            m = mnew;
-                            float lsum = 0.0f;
-                            for (int jj = 0; jj < 16; jj++) {
-                                float pv = exp2f(fmaf(x[jj] - muse, L2E, pl2));
-                                for (int u = 0; u < 2; u++) {
-                                    float b = u < PT ? rnd(bf, pv) : 0.0f;
-                                    pr[u][jj] = b;
-                                    lsum += b;
-                                    pv -= b;
-                                }
-                            }
-                            l = l * alpha + lsum;
+                            const float alpha = emu_step(&E, x, 16, tmax, &m, &l, &pr[0][0], 16);
                             for (int64_t e = 0; e < D; e++) {
                                 float acc = o[e] * alpha;
                                 for (int u = 0; u < PT; u++) {

@@ -13,6 +13,32 @@
 #include "fz_shrink.h"
 #include "fz_target.h"
 
+/* The end of a reduction's report, shared by both kinds: the JSON fields
+ * after the kind's own (sizes, edits, file, case text; closes the object),
+ * or the case on stdout (unless written to --out) and the sizes on the
+ * info stream. */
+static void report_tail_json(fasv_json *j, const char *a, const char *b, int steps, int tries, const char *out,
+                             const char *text) {
+    fasv_json_kstr(j, "original", a);
+    fasv_json_kstr(j, "reduced", b);
+    fasv_json_kint(j, "steps", steps);
+    fasv_json_kint(j, "tries", tries);
+    if (out) fasv_json_kstr(j, "out", out);
+    fasv_json_kstr(j, "case", text);
+    fasv_json_end(j);
+    fasv_json_done(j);
+}
+
+static FILE *report_text_start(const char *out, const char *text) {
+    if (!out) fputs(text, stdout);
+    return out ? stdout : stderr;
+}
+
+static void report_tail_text(FILE *info, const char *a, const char *b, int steps, int tries, const char *out) {
+    fprintf(info, "fasv reduce: original: %s\nfasv reduce: reduced:  %s (%d edits, %d candidates)\n", a, b, steps, tries);
+    if (out) fprintf(info, "fasv reduce: written to %s\n", out);
+}
+
 /* --oracle: "the same bug" is the same metamorphic relation broken, with the
  * relations' choices drawn from a fixed seed. */
 typedef struct oracle_pred {
@@ -91,20 +117,11 @@ static int reduce_oracle(const char *path, const fasv_case *in, const char *out,
         fasv_json_kstr(&j, "path", path);
         fasv_json_kstr(&j, "relation", op.relation);
         fasv_json_kstr(&j, "why", op.why);
-        fasv_json_kstr(&j, "original", a);
-        fasv_json_kstr(&j, "reduced", b);
-        fasv_json_kint(&j, "steps", steps);
-        fasv_json_kint(&j, "tries", tries);
-        if (out) fasv_json_kstr(&j, "out", out);
-        fasv_json_kstr(&j, "case", text);
-        fasv_json_end(&j);
-        fasv_json_done(&j);
+        report_tail_json(&j, a, b, steps, tries, out, text);
     } else {
-        FILE *info = out ? stdout : stderr;
-        if (!out) fputs(text, stdout);
+        FILE *info = report_text_start(out, text);
         fprintf(info, "fasv reduce: oracle relation %s broken: %s\n", op.relation, op.why);
-        fprintf(info, "fasv reduce: original: %s\nfasv reduce: reduced:  %s (%d edits, %d candidates)\n", a, b, steps,
-                tries);
+        report_tail_text(info, a, b, steps, tries, out);
     }
     free(text);
     free(r);
@@ -231,22 +248,12 @@ int cmd_reduce(int argc, char **argv) {
         fasv_json_kstr(&j, "signature", r->finding.signature);
         fasv_json_kstr(&j, "property", fasv_prop_name(r->finding.kind));
         fasv_json_kstr(&j, "device", r->finding.device->name);
-        fasv_json_kstr(&j, "original", r->original_size);
-        fasv_json_kstr(&j, "reduced", r->reduced_size);
-        fasv_json_kint(&j, "steps", r->steps);
-        fasv_json_kint(&j, "tries", r->tries);
-        if (out) fasv_json_kstr(&j, "out", out);
-        fasv_json_kstr(&j, "case", text);
-        fasv_json_end(&j);
-        fasv_json_done(&j);
+        report_tail_json(&j, r->original_size, r->reduced_size, r->steps, r->tries, out, text);
     } else {
-        FILE *info = out ? stdout : stderr;
-        if (!out) fputs(text, stdout);
+        FILE *info = report_text_start(out, text);
         fprintf(info, "fasv reduce: %s on %s: %s\n", fasv_prop_name(r->finding.kind), r->finding.device->name,
                 r->finding.signature);
-        fprintf(info, "fasv reduce: original: %s\n", r->original_size);
-        fprintf(info, "fasv reduce: reduced:  %s (%d edits, %d candidates)\n", r->reduced_size, r->steps, r->tries);
-        if (out) fprintf(info, "fasv reduce: written to %s\n", out);
+        report_tail_text(info, r->original_size, r->reduced_size, r->steps, r->tries, out);
     }
     free(text);
     status = FASV_EXIT_FINDING;
