@@ -209,3 +209,25 @@ void orc_row_f64(fasv_type t, const uint8_t *row, double *out, int64_t n) {
         return;
     }
 }
+
+int orc_ws_alloc(orc_ws *ws, int64_t rows, int64_t dk, int64_t dv, int64_t nk, int64_t nsc) {
+    ws->q = malloc(sizeof(float) * (size_t)(rows * dk + dk * nk + nk * dv + nsc + rows * dv + dk));
+    if (!ws->q) return -1;
+    ws->kT = ws->q + rows * dk;
+    ws->vb = ws->kT + dk * nk;
+    ws->sc = ws->vb + nk * dv;
+    ws->acc = ws->sc + nsc;
+    ws->tmp = ws->acc + rows * dv;
+    return 0;
+}
+
+int orc_run_calib(const orc_geom *g, float *slopes, int ok, int nw, int64_t ntasks, orc_task_fn fn, void *ctx,
+                  char *err, size_t errlen) {
+    if (!ok) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int64_t h = 0; h < g->nh; h++) slopes[h] = orc_slope_f32(g, h);
+    orc_run(nw, ntasks, fn, ctx);
+    return 0;
+}

@@ -19,9 +19,7 @@
 
 #define ROWS 16
 
-typedef struct scratch {
-    float *q, *kT, *vb, *sc, *acc, *tmp;
-} scratch;
+typedef orc_ws scratch;
 
 typedef struct ctx {
     const fasv_node *n;
@@ -149,29 +147,11 @@ int fasv_oracle_flash(const fasv_node *n, const fasv_data *d, const fasv_flash_c
     c.slopes = malloc(sizeof(float) * (size_t)g->nh);
     c.ws = calloc((size_t)nw, sizeof(scratch));
     int bad = !c.slopes || !c.ws;
-    for (int i = 0; i < nw && !bad; i++) {
-        scratch *w = &c.ws[i];
-        int64_t nf = ROWS * g->dk + g->dk * c.T + c.T * g->dv + c.T + ROWS * g->dv + g->dk;
-        w->q = malloc(sizeof(float) * (size_t)nf);
-        if (!w->q) {
-            bad = 1;
-            break;
-        }
-        w->kT = w->q + ROWS * g->dk;
-        w->vb = w->kT + g->dk * c.T;
-        w->sc = w->vb + c.T * g->dv;
-        w->acc = w->sc + c.T;
-        w->tmp = w->acc + ROWS * g->dv;
-    }
-    if (!bad) {
-        for (int64_t h = 0; h < g->nh; h++) c.slopes[h] = orc_slope_f32(g, h);
-        orc_run(nw, ntasks, run_task, &c);
-    } else {
-        snprintf(err, errlen, "out of memory");
-    }
+    for (int i = 0; i < nw && !bad; i++) bad = orc_ws_alloc(&c.ws[i], ROWS, g->dk, g->dv, c.T, c.T) != 0;
+    int rc = orc_run_calib(g, c.slopes, !bad, nw, ntasks, run_task, &c, err, errlen);
     free(c.slopes);
     if (c.ws)
         for (int i = 0; i < nw; i++) free(c.ws[i].q);
     free(c.ws);
-    return bad ? -1 : 0;
+    return rc;
 }

@@ -54,6 +54,18 @@ int orc_check(const fasv_node *n, const fasv_data *d, char *err, size_t errlen);
  * or -1 when threads could not be started (then everything ran on worker 0). */
 typedef void (*orc_task_fn)(void *ctx, int64_t task, int worker);
 int orc_run(int threads, int64_t ntasks, orc_task_fn fn, void *ctx);
+/* A worker's scratch of the two calibrators (flash.c, naive.c), one float
+ * block: q [rows x dk], kT [dk x nk], vb [nk x dv], sc [nsc], acc [rows x dv],
+ * tmp [dk]. 0, or -1 when it cannot be allocated; free(ws->q) frees it. */
+typedef struct orc_ws {
+    float *q, *kT, *vb, *sc, *acc, *tmp;
+} orc_ws;
+int orc_ws_alloc(orc_ws *ws, int64_t rows, int64_t dk, int64_t dv, int64_t nk, int64_t nsc);
+/* The calibrators' run: the heads' f32 ALiBi slopes into slopes, then
+ * fn over the tasks on nw workers; when a buffer is missing (ok == 0)
+ * nothing runs and err says "out of memory". 0 or -1. */
+int orc_run_calib(const orc_geom *g, float *slopes, int ok, int nw, int64_t ntasks, orc_task_fn fn, void *ctx,
+                  char *err, size_t errlen);
 /* The thread count opts ask for, limited to ntasks and 64; 1 when the work
  * (in multiply-adds) is too small to pay for starting threads. */
 int orc_threads(const fasv_oracle_opts *o, int64_t ntasks, double work);

@@ -21,8 +21,8 @@
 #define BLK 64
 
 typedef struct scratch {
-    float *q, *kT, *vb, *sc, *acc, *tmp;
-    int64_t grp; /* the group of the task being run */
+    float *q, *kT, *vb, *sc, *acc, *tmp; /* laid out by orc_ws_alloc */
+    int64_t grp;                         /* the group of the task being run */
 } scratch;
 
 typedef struct ctx {
@@ -189,27 +189,14 @@ int fasv_oracle_naive(const fasv_node *n, const fasv_data *d, const fasv_oracle_
     int bad = !c.slopes || !c.ws;
     for (int i = 0; i < nw && !bad; i++) {
         scratch *w = &c.ws[i];
-        int64_t nf = ROWS * g->dk + g->dk * BLK + BLK * g->dv + ROWS * c.sc_stride + ROWS * g->dv + g->dk;
-        w->q = malloc(sizeof(float) * (size_t)nf);
-        if (!w->q) {
-            bad = 1;
-            break;
-        }
-        w->kT = w->q + ROWS * g->dk;
-        w->vb = w->kT + g->dk * BLK;
-        w->sc = w->vb + BLK * g->dv;
-        w->acc = w->sc + ROWS * c.sc_stride;
-        w->tmp = w->acc + ROWS * g->dv;
+        orc_ws b;
+        bad = orc_ws_alloc(&b, ROWS, g->dk, g->dv, BLK, ROWS * c.sc_stride) != 0;
+        w->q = b.q, w->kT = b.kT, w->vb = b.vb, w->sc = b.sc, w->acc = b.acc, w->tmp = b.tmp;
     }
-    if (!bad) {
-        for (int64_t h = 0; h < g->nh; h++) c.slopes[h] = orc_slope_f32(g, h);
-        orc_run(nw, ntasks, run_task, &c);
-    } else {
-        snprintf(err, errlen, "out of memory");
-    }
+    int rc = orc_run_calib(g, c.slopes, !bad, nw, ntasks, run_task, &c, err, errlen);
     free(c.slopes);
     if (c.ws)
         for (int i = 0; i < nw; i++) free(c.ws[i].q);
     free(c.ws);
-    return bad ? -1 : 0;
+    return rc;
 }
