@@ -214,8 +214,9 @@ static void emulate(const fasv_node *n, const fasv_data *d, float *out) {
  * rounding per 16-element chunk into each), added at the end, lowest term
  * first; P.V adds one 16-key chunk per step; each warp has its own (m, l, O);
  * the warps merge in order w = 0..3 (f * x + acc contracted to an FMA, as
- * nvcc does); partials are scaled back from the P scale; the combine merges
- * chunks of 32 splits with a running maximum, then the sink. */
+ * nvcc does); partials are scaled back from the P scale; the combine takes
+ * the splits' maximum, weighs each split by exp(m_k - max) and sums them in
+ * its fixed order (fa_combine_kernel), then the sink. */
 static void emulate_decode(const fasv_node *n, const fasv_data *d, int n_split, float *out) {
     emu E;
     emu_init(&E, n);
@@ -225,7 +226,7 @@ static void emulate_decode(const fasv_node *n, const fasv_data *d, int n_split, 
     float *q = malloc(sizeof(float) * (size_t)D), *qt = malloc(sizeof(float) * (size_t)(3 * D));
     float *K = malloc(sizeof(float) * (size_t)(nkv * D)), *V = malloc(sizeof(float) * (size_t)(nkv * D));
     float *ow = malloc(sizeof(float) * (size_t)(4 * D));
-    float *part = malloc(sizeof(float) * (size_t)(n_split * (D + 2)));
+    float *part = malloc(sizeof(float) * (size_t)(n_split * (D + 2))), *wk = malloc(sizeof(float) * (size_t)n_split);
     for (int64_t s = 0; s < ns; s++)
         for (int64_t h = 0; h < nh; h++) {
             float slope, sink;
@@ -292,22 +293,24 @@ static void emulate_decode(const fasv_node *n, const fasv_data *d, int n_split, 
                     pk[D] = m, pk[D + 1] = lv * un;
                 }
                 float *dst = out + ((s * nq + i) * nh + h) * D;
+                /* the combine: one maximum, the weights; L in split order;
+                 * element e summed by J = 256 / (D / 2) groups (group j the
+                 * splits j, j + J, ... in order), the groups added in order */
+                float m = -INFINITY, l = 0.0f;
+                for (int k = 0; k < n_split; k++) m = fmaxf(m, part[k * (D + 2) + D]);
+                for (int k = 0; k < n_split; k++) {
+                    const float mk = part[k * (D + 2) + D];
+                    wk[k] = mk == -INFINITY ? 0.0f : expf(mk - m);
+                    if (wk[k] != 0.0f) l = fmaf(part[k * (D + 2) + D + 1], wk[k], l);
+                }
+                const int J = D / 2 >= 256 ? 1 : 256 / (int)(D / 2);
                 for (int64_t e = 0; e < D; e++) {
-                    float m = -INFINITY, o = 0.0f, l = 0.0f;
-                    for (int k0 = 0; k0 < n_split; k0 += 32) {
-                        float mc = m;
-                        for (int k = k0; k < k0 + 32 && k < n_split; k++) mc = fmaxf(mc, part[k * (D + 2) + D]);
-                        if (mc != m) {
-                            const float a = m == -INFINITY ? 0.0f : expf(m - mc);
-                            o *= a, l *= a, m = mc;
-                        }
-                        for (int k = k0; k < k0 + 32 && k < n_split; k++) {
-                            const float *pk = part + k * (D + 2);
-                            if (pk[D] == -INFINITY) continue;
-                            const float w = expf(pk[D] - m);
-                            l = fmaf(pk[D + 1], w, l);
-                            o = fmaf(pk[e], w, o);
-                        }
+                    float o = 0.0f;
+                    for (int j = 0; j < J; j++) {
+                        float og = 0.0f;
+                        for (int k = j; k < n_split; k += J)
+                            if (wk[k] != 0.0f) og = fmaf(part[k * (D + 2) + e], wk[k], og);
+                        o = j ? o + og : og;
                     }
                     float r = 0.0f;
                     if (m != -INFINITY) {
@@ -323,7 +326,7 @@ static void emulate_decode(const fasv_node *n, const fasv_data *d, int n_split, 
                 }
             }
         }
-    free(q), free(qt), free(K), free(V), free(ow), free(part);
+    free(q), free(qt), free(K), free(V), free(ow), free(part), free(wk);
 }
 
 int main(int argc, char **argv) {

@@ -27,7 +27,7 @@
 
 #define FA_MAX_THREADS 256
 #define FA_SPLIT_MAX 64 /* partials the combine merges per row (kernels/split.h FASV_SPLIT_MAX) */
-#define FA_COMBINE_THREADS 64 /* threads (elements of one output row) of a combine block */
+#define FA_COMBINE_THREADS 256 /* threads of a combine block (one output row) */
 #define FA_NEG_INF (-__builtin_huge_valf())
 
 static __device__ __forceinline__ float fa_warp_sum(float a) {
@@ -53,6 +53,28 @@ static __device__ __forceinline__ void fa_let_dependents_launch(void) {
 static __device__ __forceinline__ void fa_wait_for_prerequisites(void) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+
+/* Diagnostics (p.trace, set only under FASV_GPU_TRACE): a block's record is
+ * FA_TRACE_WORDS words: the SM it ran on, then nanosecond timestamps of the
+ * device's global timer. MMA decode body: block start, warp 0's first
+ * sub-tile landed, every warp's loop done, partials written, end. Combine:
+ * start, prerequisites met (the split grid done), 0, 0, end. A word stays 0
+ * where the event did not happen. NVIDIA only (0 elsewhere). */
+#define FA_TRACE_WORDS 6
+static __device__ __forceinline__ void fa_trace(const fa_params &p, int64_t block, int word) {
+#if defined(__CUDA_ARCH__)
+    if (p.trace) {
+        uint64_t t;
+        unsigned sm;
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+        asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
+        p.trace[block * FA_TRACE_WORDS] = sm;
+        p.trace[block * FA_TRACE_WORDS + word] = t;
+    }
+#else
+    (void)p, (void)block, (void)word;
 #endif
 }
 
@@ -755,56 +777,106 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
 
 /* ---- split combine ------------------------------------------------------- */
 
-#ifdef FA_DEFINE_KERNELS /* the non-template kernel lives in fa_split.hip only */
-/* Block (x, y) merges output row x (s, i, h; rows in output order),
- * elements [64y, 64y + 64): small blocks, so that on sm_90 they fit beside
- * the split kernel's blocks while they wait for them. A thread reads the
- * splits in chunks of FA_COMBINE_CHUNK, every load of a chunk -- each
- * split's (max, sum) and its element of each partial -- in flight at once,
- * and merges them with a running maximum in the order k = 0, 1, ...; every
- * thread takes the same steps (same bits everywhere). */
-#define FA_COMBINE_CHUNK 32
-__global__ void __launch_bounds__(FA_COMBINE_THREADS) fa_combine_kernel(const fa_params p) {
-    const int64_t row = blockIdx.x;
-    const int h = (int)(row % p.n_head), i = (int)((row / p.n_head) % p.n_q), s = (int)(row / ((int64_t)p.n_head * p.n_q));
-    const int dv = p.dv, ns = p.n_split;
-    const float *base = p.part + fa_part_idx(&p, h, i, s, 0);
-    const int64_t stride = dv + 2;
-    fa_wait_for_prerequisites(); /* the partials are written */
-    const int d = blockIdx.y * FA_COMBINE_THREADS + threadIdx.x;
-    if (d < dv) {
-        float m = FA_NEG_INF, o = 0.0f, l = 0.0f;
-        for (int k0 = 0; k0 < ns; k0 += FA_COMBINE_CHUNK) {
-            float mk[FA_COMBINE_CHUNK], lk[FA_COMBINE_CHUNK], x[FA_COMBINE_CHUNK];
-#pragma unroll
-            for (int u = 0; u < FA_COMBINE_CHUNK; u++) {
-                const bool ok = k0 + u < ns;
-                const float *pk = base + (k0 + u) * stride;
-                mk[u] = ok ? pk[dv] : FA_NEG_INF;
-                lk[u] = ok ? pk[dv + 1] : 0.0f;
-                x[u] = ok ? pk[d] : 0.0f;
-            }
-            float mc = m;
-#pragma unroll
-            for (int u = 0; u < FA_COMBINE_CHUNK; u++) mc = fmaxf(mc, mk[u]);
-            if (mc != m) { /* rescale what is summed so far */
-                const float a = m == FA_NEG_INF ? 0.0f : expf(m - mc);
-                o *= a, l *= a, m = mc;
-            }
-#pragma unroll
-            for (int u = 0; u < FA_COMBINE_CHUNK; u++)
-                if (mk[u] != FA_NEG_INF) { /* a split without a key left adds nothing */
-                    const float w = expf(mk[u] - m);
-                    l += lk[u] * w;
-                    o += x[u] * w;
-                }
-        }
-        fa_params q1 = p;
-        q1.n_split = 1;
-        fa_write(q1, d, i, h, s, 0, o, m, l);
-    }
+/* fa_combine_kernel: block x merges output row x (s, i, h; rows in output
+ * order), FA_COMBINE_THREADS threads. A row's ns partials (O_k, m_k, l_k):
+ *     M = max_k m_k,  w_k = exp(m_k - M)  (0 for a split without a key:
+ *     m_k = -inf),  O = sum_k w_k O_k,  L = sum_k w_k l_k.
+ * Latency, not bandwidth, is the cost (a row's partials are a few KB, in
+ * L2), so every load is issued at once: thread t takes the element pair e =
+ * t % P (P = Dv / 2 pairs) and the splits k = j, j + J, ... of its group j =
+ * t / P (J = FA_COMBINE_THREADS / P groups), up to FA_COMBINE_LOADS loads in
+ * flight, while threads 0 .. ns - 1 load the (m_k, l_k). Fixed orders: a
+ * group sums its splits in increasing k with explicit FMAs (a weight of 0
+ * adds nothing), the groups' sums are added in order j = 0, 1, ...; L is
+ * summed in increasing k by one thread: the same input gives the same bits
+ * (bench/calib_mma emulates this order). */
+#define FA_COMBINE_LOADS 16
+
+static __device__ __forceinline__ float fa_ld_l2(const float *p) {
+#if defined(__CUDA_ARCH__)
+    return __ldcg(p);
+#else
+    return *p;
+#endif
+}
+static __device__ __forceinline__ float2 fa_ld2_l2(const float *p) {
+#if defined(__CUDA_ARCH__)
+    return __ldcg((const float2 *)p);
+#else
+    return *(const float2 *)p;
+#endif
 }
 
+#ifdef FA_DEFINE_KERNELS /* the non-template kernel lives in fa_split.hip only */
+__global__ void __launch_bounds__(FA_COMBINE_THREADS) fa_combine_kernel(const fa_params p) {
+    __shared__ float wk[FA_SPLIT_MAX], lk[FA_SPLIT_MAX], wmax[FA_COMBINE_THREADS / FA_WARP_SIZE], msum[2];
+    __shared__ float2 gsum[FA_COMBINE_THREADS];
+    const int64_t row = blockIdx.x;
+    const int h = (int)(row % p.n_head), i = (int)((row / p.n_head) % p.n_q), s = (int)(row / ((int64_t)p.n_head * p.n_q));
+    const int t = threadIdx.x, dv = p.dv, ns = p.n_split, P = dv / 2;
+    const int J = P >= FA_COMBINE_THREADS ? 1 : FA_COMBINE_THREADS / P;
+    const float *base = p.part + fa_part_idx(&p, h, i, s, 0);
+    const int64_t stride = dv + 2;
+    if (t == 0) fa_trace(p, row, 1);
+    fa_wait_for_prerequisites(); /* the partials are written */
+    if (t == 0) fa_trace(p, row, 2);
+    fa_params q1 = p;
+    q1.n_split = 1;
+    /* pairs e0 + (t % P) in rounds of FA_COMBINE_THREADS (one round below Dv = 512) */
+    for (int e0 = 0; e0 < P; e0 += FA_COMBINE_THREADS) {
+        const int j = t / P, e = e0 + t % P, d = 2 * e;
+        const bool mine = j < J && e < P;
+        float2 x[FA_COMBINE_LOADS];
+        float2 o = make_float2(0.0f, 0.0f);
+        /* the first FA_COMBINE_LOADS of this thread's splits: in flight now */
+#pragma unroll
+        for (int u = 0; u < FA_COMBINE_LOADS; u++) {
+            const int k = j + u * J;
+            x[u] = mine && k < ns ? fa_ld2_l2(base + k * stride + d) : make_float2(0.0f, 0.0f);
+        }
+        if (e0 == 0) { /* the weights, while those loads fly */
+            const float mk = t < ns ? fa_ld_l2(base + t * stride + dv) : FA_NEG_INF;
+            if (t < ns) lk[t] = fa_ld_l2(base + t * stride + dv + 1);
+            const float wm = fa_warp_max(mk);
+            if (t % FA_WARP_SIZE == 0) wmax[t / FA_WARP_SIZE] = wm;
+            __syncthreads();
+            float m = FA_NEG_INF;
+#pragma unroll
+            for (int w = 0; w < FA_COMBINE_THREADS / FA_WARP_SIZE; w++) m = fmaxf(m, wmax[w]);
+            if (t < ns) wk[t] = mk == FA_NEG_INF ? 0.0f : expf(mk - m);
+            __syncthreads();
+            if (t == 0) {
+                float l = 0.0f;
+                for (int k = 0; k < ns; k++) l = wk[k] != 0.0f ? fmaf(lk[k], wk[k], l) : l;
+                msum[0] = m, msum[1] = l;
+            }
+        }
+        for (int u0 = 0;; u0 += FA_COMBINE_LOADS) {
+#pragma unroll
+            for (int u = 0; u < FA_COMBINE_LOADS; u++) {
+                const int k = j + (u0 + u) * J;
+                const float w = mine && k < ns ? wk[k] : 0.0f;
+                if (w != 0.0f) o.x = fmaf(x[u].x, w, o.x), o.y = fmaf(x[u].y, w, o.y);
+            }
+            if (j + (u0 + FA_COMBINE_LOADS) * J >= ns) break; /* uniform per group; ns <= FA_SPLIT_MAX */
+#pragma unroll
+            for (int u = 0; u < FA_COMBINE_LOADS; u++) {
+                const int k = j + (u0 + FA_COMBINE_LOADS + u) * J;
+                x[u] = mine && k < ns ? fa_ld2_l2(base + k * stride + d) : make_float2(0.0f, 0.0f);
+            }
+        }
+        gsum[t] = o;
+        __syncthreads();
+        if (j == 0 && e < P) {
+            float2 r = gsum[t];
+            for (int g = 1; g < J; g++) r.x += gsum[g * P + t].x, r.y += gsum[g * P + t].y;
+            fa_write(q1, d, i, h, s, 0, r.x, msum[0], msum[1]);
+            fa_write(q1, d + 1, i, h, s, 0, r.y, msum[0], msum[1]);
+        }
+        __syncthreads(); /* gsum is reused by the next round */
+    }
+    if (t == 0) fa_trace(p, row, 5);
+}
 #endif
 
 #endif

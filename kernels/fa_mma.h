@@ -74,12 +74,16 @@ static inline int64_t fa_mma_smem(int d, int t) {
 #define FA_MMAD_COLS 16
 #define FA_MMAD_WK 16
 #define FA_MMAD_KV 64
-/* FASV_MMAD_STAGES_BIG (a benchmark knob, default 2): the stages at D >= 128;
- * kernels/mma.c reads the same definition */
-#ifndef FASV_MMAD_STAGES_BIG
-#define FASV_MMAD_STAGES_BIG 2
+/* FASV_MMAD_STAGES_128, FASV_MMAD_STAGES_256 (benchmark knobs, default 2):
+ * the stages at D = 128 and D = 256; kernels/mma.c reads the same
+ * definitions */
+#ifndef FASV_MMAD_STAGES_128
+#define FASV_MMAD_STAGES_128 2
 #endif
-#define FA_MMAD_STAGES(d) ((d) <= 64 ? 4 : FASV_MMAD_STAGES_BIG)
+#ifndef FASV_MMAD_STAGES_256
+#define FASV_MMAD_STAGES_256 2
+#endif
+#define FA_MMAD_STAGES(d) ((d) <= 64 ? 4 : (d) <= 128 ? FASV_MMAD_STAGES_128 : FASV_MMAD_STAGES_256)
 static inline int64_t fa_mmad_smem(int d, int t) {
     return 4 * FA_MMAD_COLS +
            2 * ((int64_t)fa_mma_terms(t) * FA_MMAD_COLS * d +
@@ -179,12 +183,12 @@ static __device__ __forceinline__ void fa_mma_load(uint32_t tile, const uint8_t 
  * q0..q0+3 of Qs ([NT][QROWS][D], swizzled), scaled by 2^e and split into NT
  * terms; fac[u] = the logit factor scale * 2^-e of row u, 0 where the column
  * does not exist. Every load of the group is issued before the first is
- * used. Returns whether any of the 4 columns exists. */
-template <int D, int T, int NT, int QROWS>
-static __device__ __forceinline__ bool fa_mma_stage_q4(const fa_params &p, uint16_t *Qs, int c0, int q0, int s,
-                                                       int lane, float fac[4]) {
-    float qg[4][D / 32];
-    bool okg[4], any = false;
+ * used. Returns whether any of the 4 columns exists. In two halves, so
+ * that the decode body can issue its first K/V copies between them:
+ * fa_mma_load_q4 (the loads into registers), fa_mma_split_q4 (the rest). */
+template <int D>
+static __device__ __forceinline__ void fa_mma_load_q4(const fa_params &p, int c0, int s, int lane, float (&qg)[4][D / 32],
+                                                      bool okg[4]) {
 #pragma unroll
     for (int u = 0; u < 4; u++) {
         int i, h;
@@ -193,6 +197,11 @@ static __device__ __forceinline__ bool fa_mma_stage_q4(const fa_params &p, uint1
 #pragma unroll
         for (int t = 0; t < D / 32; t++) qg[u][t] = okg[u] ? qr[lane + 32 * t] : 0.0f;
     }
+}
+template <int D, int T, int NT, int QROWS>
+static __device__ __forceinline__ bool fa_mma_split_q4(const fa_params &p, uint16_t *Qs, int q0, int lane,
+                                                       float (&qg)[4][D / 32], const bool okg[4], float fac[4]) {
+    bool any = false;
 #pragma unroll
     for (int u = 0; u < 4; u++) {
         any |= okg[u];
@@ -221,6 +230,14 @@ static __device__ __forceinline__ bool fa_mma_stage_q4(const fa_params &p, uint1
         }
     }
     return any;
+}
+template <int D, int T, int NT, int QROWS>
+static __device__ __forceinline__ bool fa_mma_stage_q4(const fa_params &p, uint16_t *Qs, int c0, int q0, int s,
+                                                       int lane, float fac[4]) {
+    float qg[4][D / 32];
+    bool okg[4];
+    fa_mma_load_q4<D>(p, c0, s, lane, qg, okg);
+    return fa_mma_split_q4<D, T, NT, QROWS>(p, Qs, q0, lane, qg, okg, fac);
 }
 
 /* A fragments of Q term u, k-chunk kc, for the 16 rows q0..q0+15 of Qs. */
@@ -609,6 +626,8 @@ __global__ void __launch_bounds__(FA_MMA_THREADS) fa_mmad_kernel(const fa_params
     const int g = lane >> 2, c4 = lane & 3;
     const int s = blockIdx.z / p.n_split, split = blockIdx.z % p.n_split;
     const uint32_t sR = fa_smem_addr(ring) + warp * S * 2 * SUB;
+    const int64_t tb = blockIdx.x + (int64_t)gridDim.x * (blockIdx.y + (int64_t)gridDim.y * blockIdx.z);
+    if (tid == 0) fa_trace(p, tb, 1);
 
     int lo, hi;
     fa_block_range(p, split, &lo, &hi);
@@ -628,16 +647,20 @@ __global__ void __launch_bounds__(FA_MMA_THREADS) fa_mmad_kernel(const fa_params
             fa_cp16(kt + SUB + fa_sw<D>(r, c * 8), vb + jj * p.nbv1 + c * 16, ok ? 16 : 0);
         }
     };
+    /* Q's loads first (a few hundred bytes, at the head of the memory
+     * queue), then every stage of the ring, then Q's split while they load:
+     * warp w stages slots 4w..4w+3 */
+    float qg[4][D / 32];
+    bool okg[4];
+    fa_mma_load_q4<D>(p, 4 * warp, s, lane, qg, okg);
 #pragma unroll
-    for (int t = 0; t < S - 1; t++) {
+    for (int t = 0; t < S; t++) {
         if (jw + t * FA_MMAD_KV < hi) issue(t, jw + t * FA_MMAD_KV);
         fa_cp_commit();
     }
-
-    /* Q while the first sub-tiles load: warp w stages slots 4w..4w+3 */
     {
         float fac[4];
-        fa_mma_stage_q4<D, T, NT, R>(p, Qs, 4 * warp, 4 * warp, s, lane, fac);
+        fa_mma_split_q4<D, T, NT, R>(p, Qs, 4 * warp, lane, qg, okg, fac);
         if (lane == 0)
 #pragma unroll
             for (int u = 0; u < 4; u++) Rs[4 * warp + u] = fac[u];
@@ -670,11 +693,9 @@ __global__ void __launch_bounds__(FA_MMA_THREADS) fa_mmad_kernel(const fa_params
     for (int t = 0;; t++) {
         const int j = jw + t * FA_MMAD_KV;
         if (j >= hi) break;
-        const int jn = j + (S - 1) * FA_MMAD_KV;
-        if (jn < hi) issue((t + S - 1) % S, jn);
-        fa_cp_commit();
         fa_cp_wait<S - 1>(); /* this lane's copies of step t have landed ... */
         __syncwarp();        /* ... and every lane's */
+        if (t == 0 && tid == 0) fa_trace(p, tb, 2);
         const uint32_t kt = sR + (t % S) * 2 * SUB;
         float sc[WK / 8][4];
         fa_mma_scores<D, T, NT, WK, QREG, R, true>(sc, qa, sQ, 0, kt, lane);
@@ -682,6 +703,9 @@ __global__ void __launch_bounds__(FA_MMA_THREADS) fa_mmad_kernel(const fa_params
                                      two);
         fa_mma_pv<D, T, WK>(o, pa, kt + SUB, lane);
         __syncwarp(); /* every lane is done with the stage before it is refilled */
+        const int jn = j + S * FA_MMAD_KV;
+        if (jn < hi) issue(t % S, jn);
+        fa_cp_commit(); /* one group per step, empty or not: the wait above counts them */
     }
     fa_cp_wait<0>();
 
@@ -694,27 +718,34 @@ __global__ void __launch_bounds__(FA_MMA_THREADS) fa_mmad_kernel(const fa_params
         l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
     }
     __syncthreads(); /* every warp is done with Qs and its ring */
-    float *Os = (float *)ring;  /* [NW][16][D] */
-    float *Ms = (float *)Qs;    /* [NW][16] */
-    float *Ls = Ms + NW * R;    /* [NW][16] */
+    if (tid == 0) fa_trace(p, tb, 3);
+    /* Os [NW][16][D] in the ring's place: element pair q of a row sits at
+     * pair q ^ 4 * (row % 4), so that a half-warp's fragment stores (rows g
+     * .. g + 3, the same columns) hit distinct banks, and a warp reading 32
+     * consecutive pairs of a row still does */
+    float *Os = (float *)ring;
+    float *Ms = (float *)Qs; /* [NW][16] */
+    float *Ls = Ms + NW * R; /* [NW][16] */
+    auto os = [&](int w, int row, int q) { return Os + (w * R + row) * D + 2 * (q ^ ((row & 3) << 2)); };
 #pragma unroll
     for (int r = 0; r < 2; r++) {
+        if (r == 1 && !two) continue; /* rows 8..15 hold no column */
         const int row = g + 8 * r;
 #pragma unroll
-        for (int n = 0; n < D / 8; n++)
-            *(float2 *)(Os + (warp * R + row) * D + n * 8 + 2 * c4) = make_float2(o[n][2 * r], o[n][2 * r + 1]);
+        for (int n = 0; n < D / 8; n++) *(float2 *)os(warp, row, 4 * n + c4) = make_float2(o[n][2 * r], o[n][2 * r + 1]);
         if (c4 == 0) {
             Ms[warp * R + row] = mrun[r];
             Ls[warp * R + row] = l[r];
         }
     }
     __syncthreads();
-    /* 8 threads per row, each D/8 consecutive elements: the row's column,
-     * merge weights, max and sum once, then 4 FMAs per element */
+    /* warp w merges rows w, w + 4, ...: the row's merge weights, max and
+     * sum once, then each lane 4 FMAs per element of its pairs lane, lane +
+     * 32, ...: consecutive lanes, consecutive elements (coalesced writes) */
     const float un = ldexpf(1.0f, -(int)PL2); /* O and l back from the P scale (exact) */
-    const int row = tid >> 3, d0 = (tid & 7) * (D / 8);
-    int i, h;
-    if (fa_vec_col(p, row, &i, &h)) {
+    for (int row = warp; row < (two ? R : R / 2); row += NW) {
+        int i, h;
+        if (!fa_vec_col(p, row, &i, &h)) continue;
         float m = FA_NEG_INF, f[NW], lv = 0.0f;
 #pragma unroll
         for (int w = 0; w < NW; w++) m = fmaxf(m, Ms[w * R + row]);
@@ -726,25 +757,32 @@ __global__ void __launch_bounds__(FA_MMA_THREADS) fa_mmad_kernel(const fa_params
         }
         float *dst = p.n_split > 1 ? p.part + fa_part_idx(&p, h, i, s, split) : NULL;
 #pragma unroll
-        for (int e = 0; e < D / 8; e += 2) {
+        for (int q = lane; q < D / 2; q += 32) {
             float2 ov = make_float2(0.0f, 0.0f);
 #pragma unroll
             for (int w = 0; w < NW; w++)
                 if (Ms[w * R + row] != FA_NEG_INF) {
-                    const float2 x = *(const float2 *)(Os + (w * R + row) * D + d0 + e);
+                    const float2 x = *(const float2 *)os(w, row, q);
                     ov.x += f[w] * x.x;
                     ov.y += f[w] * x.y;
                 }
             if (dst) {
-                *(float2 *)(dst + d0 + e) = make_float2(ov.x * un, ov.y * un);
+                *(float2 *)(dst + 2 * q) = make_float2(ov.x * un, ov.y * un);
             } else {
-                fa_write(p, d0 + e, i, h, s, split, ov.x * un, m, lv * un);
-                fa_write(p, d0 + e + 1, i, h, s, split, ov.y * un, m, lv * un);
+                fa_write(p, 2 * q, i, h, s, split, ov.x * un, m, lv * un);
+                fa_write(p, 2 * q + 1, i, h, s, split, ov.y * un, m, lv * un);
             }
         }
-        if (dst && d0 == 0) {
+        if (dst && lane == 0) {
             dst[D] = m;
             dst[D + 1] = lv * un;
+        }
+    }
+    if (p.trace) { /* uniform: diagnostics only */
+        __syncthreads();
+        if (tid == 0) {
+            fa_trace(p, tb, 4);
+            fa_trace(p, tb, 5);
         }
     }
 #else

@@ -13,12 +13,18 @@ int fasv_mma_kv(const fasv_kinst *k) {
     return k->dk <= 128 ? 64 : 32;
 }
 
-/* FASV_MMAD_STAGES_BIG: a benchmark knob (bench/gpu-profile.sh builds a
- * variant with it); kernels/fa_mma.h reads the same definition. */
-#ifndef FASV_MMAD_STAGES_BIG
-#define FASV_MMAD_STAGES_BIG 2
+/* FASV_MMAD_STAGES_128, FASV_MMAD_STAGES_256: benchmark knobs (bench/gpu.sh
+ * and bench/gpu-profile.sh build variants with them); kernels/fa_mma.h reads
+ * the same definitions. */
+#ifndef FASV_MMAD_STAGES_128
+#define FASV_MMAD_STAGES_128 2
 #endif
-int fasv_mma_stages(const fasv_kinst *k) { return k->dk <= 64 ? 4 : FASV_MMAD_STAGES_BIG; }
+#ifndef FASV_MMAD_STAGES_256
+#define FASV_MMAD_STAGES_256 2
+#endif
+int fasv_mma_stages(const fasv_kinst *k) {
+    return k->dk <= 64 ? 4 : k->dk <= 128 ? FASV_MMAD_STAGES_128 : FASV_MMAD_STAGES_256;
+}
 
 int fasv_mma_q_terms(const fasv_kinst *k) { return k->type_k == FASV_TYPE_BF16 ? 3 : 2; }
 

@@ -8,10 +8,11 @@
  * contiguous chunk of KV tiles per block: split s of n_split processes tiles
  * [s*T/n_split, (s+1)*T/n_split) of the T = ceil(n_kv / kv_tile) tiles and
  * writes, for every query row (token, head, sequence) of its columns, the
- * partial output (Dv floats, normalised by its own sum) and its (max, sum) to
- * scratch. A combine kernel (a block per row and 64 output elements)
- * reads the n_split partials of a row, rescales them by exp(max_s - max) and
- * writes the output. Sinks are added once, in the combine.
+ * partial output (Dv floats, not yet divided by its sum) and its (max, sum)
+ * to scratch. A combine kernel (a block per row and 64 output elements), or
+ * on the MMA decode body the last block of each block group, reads the
+ * n_split partials of a row, weighs them by exp(max_s - max) and writes the
+ * output. Sinks are added once, in that merge.
  * Must not know: the planner's policy.
  */
 #ifndef FASV_KERNELS_SPLIT_H

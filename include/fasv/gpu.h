@@ -106,6 +106,14 @@ fasv_gpu_status fasv_gpu_time(fasv_gpu *g, const fasv_gpu_launch *l, int nl, int
 fasv_gpu_status fasv_gpu_time_copy(fasv_gpu *g, fasv_gpu_buf *dst, const fasv_gpu_buf *src, int64_t bytes, int warmup,
                                    int reps, double *ms, char *err, size_t errlen);
 
+/* The same for a bare streaming read (the floor of a memory-bound kernel in
+ * this harness): launch k reads bytes [o, o + bytes) of src with o = (k %
+ * nrot) * bytes, 16 bytes a load, and writes nothing that matters (sink: 16
+ * bytes, written only on a value the data never has). bytes a multiple of 16;
+ * nrot * bytes <= src's size. */
+fasv_gpu_status fasv_gpu_time_read(fasv_gpu *g, const fasv_gpu_buf *src, int64_t bytes, int nrot, fasv_gpu_buf *sink,
+                                   int warmup, int reps, double *ms, char *err, size_t errlen);
+
 /* Is there a kernel for this route's instance in this build? 0 = yes; else a
  * reason in why. */
 int fasv_gpu_has_instance(const fasv_route *r, char *why, size_t len);

@@ -32,6 +32,9 @@ typedef struct fa_params {
     const uint8_t *q, *k, *v, *mask, *sinks; /* element [0,0,0,0] of each view */
     float *out;                              /* [dv, n_head, n_q, n_seq] contiguous */
     float *part;                             /* split scratch: rows * n_split * (dv + 2) floats */
+    uint64_t *trace;                         /* diagnostics (FASV_GPU_TRACE, NVIDIA): FA_TRACE_WORDS words
+                                                per block of the MMA decode body, then per combine block
+                                                (fa_kernels.h says which); NULL: none */
     int64_t nbq1, nbq2, nbq3;
     int64_t nbk1, nbk2, nbk3;
     int64_t nbv1, nbv2, nbv3;

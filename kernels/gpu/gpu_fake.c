@@ -194,3 +194,14 @@ fasv_gpu_status fasv_gpu_time_copy(fasv_gpu *g, fasv_gpu_buf *dst, const fasv_gp
     for (int k = 0; k < reps; k++) ms[k] = 0.001;
     return FASV_GPU_OK;
 }
+fasv_gpu_status fasv_gpu_time_read(fasv_gpu *g, const fasv_gpu_buf *src, int64_t bytes, int nrot, fasv_gpu_buf *sink,
+                                   int warmup, int reps, double *ms, char *err, size_t errlen) {
+    (void)g, (void)sink, (void)warmup;
+    if (bytes < 0 || bytes % 16 || nrot < 1 || bytes * nrot > src->bytes) {
+        snprintf(err, errlen, "read of %d x %lld bytes from a buffer of %lld", nrot, (long long)bytes,
+                 (long long)src->bytes);
+        return FASV_GPU_EARG;
+    }
+    for (int k = 0; k < reps; k++) ms[k] = 0.001;
+    return FASV_GPU_OK;
+}

@@ -82,6 +82,12 @@ fasv_gpu_status fasv_gpu_time_copy(fasv_gpu *g, fasv_gpu_buf *dst, const fasv_gp
     (void)dst, (void)bytes, (void)warmup, (void)reps, (void)ms;
     NODEV();
 }
+fasv_gpu_status fasv_gpu_time_read(fasv_gpu *g, const fasv_gpu_buf *src, int64_t bytes, int nrot, fasv_gpu_buf *sink,
+                                   int warmup, int reps, double *ms, char *err, size_t errlen) {
+    const void *b = src;
+    (void)bytes, (void)nrot, (void)sink, (void)warmup, (void)reps, (void)ms;
+    NODEV();
+}
 int fasv_gpu_has_instance(const fasv_route *r, char *why, size_t len) {
     (void)r;
     snprintf(why, len, "no GPU kernels in this build");

@@ -27,6 +27,8 @@ struct fasv_gpu {
     fasv_gpu_info info;
     int lost; /* a fault or timeout left the context unusable */
     int pdl;  /* programmatic dependent launch of the combine (NVIDIA sm_90+) */
+    uint64_t *trace;     /* FASV_GPU_TRACE's per-block records (fa_kernels.h fa_trace) */
+    int64_t trace_words; /* allocated words of trace */
 };
 
 struct fasv_gpu_buf {
@@ -157,7 +159,12 @@ extern "C" fasv_gpu_status fasv_gpu_open(int ordinal, fasv_gpu **out, char *err,
     return FASV_GPU_OK;
 }
 
-extern "C" void fasv_gpu_close(fasv_gpu *g) { free(g); }
+extern "C" void fasv_gpu_close(fasv_gpu *g) {
+    if (g && !g->lost && hipSetDevice(g->ordinal) == hipSuccess) {
+        if (g->trace) (void)hipFree(g->trace);
+    }
+    free(g);
+}
 
 extern "C" const fasv_gpu_info *fasv_gpu_get_info(const fasv_gpu *g) { return &g->info; }
 
@@ -489,9 +496,54 @@ static fasv_gpu_status prepare(fasv_gpu *g, const fasv_gpu_launch *l, prepared *
     pr->rows = rows;
     pr->split = r->n_split > 1;
     pr->pdl = g->pdl;
+    /* FASV_GPU_TRACE (diagnostics, NVIDIA): per-block timestamps of the MMA
+     * decode body and its combine, written out by fasv_gpu_time */
+    const char *tf = getenv("FASV_GPU_TRACE");
+    p.trace = NULL;
+    if (tf && *tf && in->core == FA_CORE_MMAD) {
+        const int64_t cb = pr->split ? rows : 0; /* one combine block per row */
+        const int64_t words = (gx * gy * gz + cb) * FA_TRACE_WORDS;
+        if (words > g->trace_words) {
+            if (g->trace) (void)hipFree(g->trace);
+            g->trace = NULL;
+            g->trace_words = 0;
+            TRY(g, hipMalloc((void **)&g->trace, (size_t)words * 8), "trace buffer");
+            g->trace_words = words;
+        }
+        TRY(g, hipMemset(g->trace, 0, (size_t)words * 8), "trace buffer");
+        p.trace = g->trace;
+    }
     pr->key = r->key;
     pr->p = p;
     return FASV_GPU_OK;
+}
+
+/* Append the trace of the last launch of pr (FASV_GPU_TRACE's file): a
+ * header line, then one line per block: index, SM, then the timestamps in
+ * ns from the earliest block start (-1 where the word is 0). */
+static void dump_trace(fasv_gpu *g, const prepared *pr) {
+    const char *tf = getenv("FASV_GPU_TRACE");
+    const int64_t nb = (int64_t)pr->grid.x * pr->grid.y * pr->grid.z;
+    const int64_t cb = pr->split ? pr->rows : 0, words = (nb + cb) * FA_TRACE_WORDS;
+    uint64_t *h = (uint64_t *)malloc((size_t)words * 8);
+    FILE *f = h ? fopen(tf, "a") : NULL;
+    if (f && hipMemcpy(h, pr->p.trace, (size_t)words * 8, hipMemcpyDeviceToHost) == hipSuccess) {
+        uint64_t base = UINT64_MAX;
+        for (int64_t b = 0; b < nb + cb; b++)
+            if (h[b * FA_TRACE_WORDS + 1] && h[b * FA_TRACE_WORDS + 1] < base) base = h[b * FA_TRACE_WORDS + 1];
+        fprintf(f, "# trace key=%s n_split=%d grid=%u,%u,%u combine=%lld\n", pr->key, pr->p.n_split, pr->grid.x,
+                pr->grid.y, pr->grid.z, (long long)cb);
+        for (int64_t b = 0; b < nb + cb; b++) {
+            const uint64_t *w = h + b * FA_TRACE_WORDS;
+            fprintf(f, "%s %lld %llu", b < nb ? "k" : "c", (long long)(b < nb ? b : b - nb), (unsigned long long)w[0]);
+            for (int k = 1; k < FA_TRACE_WORDS; k++)
+                fprintf(f, " %lld", w[k] ? (long long)(w[k] - base) : -1LL);
+            fputc('\n', f);
+        }
+    }
+    (void)g;
+    if (f) fclose(f);
+    free(h);
 }
 
 /* Enqueue a prepared launch (and its combine); hipSuccess or the refusal. */
@@ -499,6 +551,8 @@ static hipError_t enqueue(const prepared *pr) {
     hipLaunchKernelGGL(pr->fn, pr->grid, dim3(pr->threads), pr->dyn, 0, pr->p);
     hipError_t le = hipGetLastError();
     if (le == hipSuccess && pr->split) {
+        fa_params pc = pr->p; /* the combine's trace records follow the split kernel's */
+        if (pc.trace) pc.trace += (int64_t)pr->grid.x * pr->grid.y * pr->grid.z * FA_TRACE_WORDS;
 #if defined(FASV_CUDA)
         if (pr->pdl) {
             /* sm_90+: the combine's blocks may launch while the split kernel
@@ -510,18 +564,16 @@ static hipError_t enqueue(const prepared *pr) {
             cudaLaunchAttribute at[1];
             at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
             at[0].val.programmaticStreamSerializationAllowed = 1;
-            cfg.gridDim = dim3((unsigned)pr->rows, (unsigned)((pr->p.dv + FA_COMBINE_THREADS - 1) / FA_COMBINE_THREADS));
+            cfg.gridDim = dim3((unsigned)pr->rows);
             cfg.blockDim = dim3(FA_COMBINE_THREADS);
             cfg.dynamicSmemBytes = 0;
             cfg.stream = 0;
             cfg.attrs = at;
             cfg.numAttrs = 1;
-            return cudaLaunchKernelEx(&cfg, fa_combine_fn, pr->p);
+            return cudaLaunchKernelEx(&cfg, fa_combine_fn, pc);
         }
 #endif
-        hipLaunchKernelGGL(fa_combine_fn,
-                           dim3((unsigned)pr->rows, (unsigned)((pr->p.dv + FA_COMBINE_THREADS - 1) / FA_COMBINE_THREADS)),
-                           dim3(FA_COMBINE_THREADS), 0, 0, pr->p);
+        hipLaunchKernelGGL(fa_combine_fn, dim3((unsigned)pr->rows), dim3(FA_COMBINE_THREADS), 0, 0, pc);
         le = hipGetLastError();
     }
     return le;
@@ -631,7 +683,9 @@ extern "C" fasv_gpu_status fasv_gpu_time(fasv_gpu *g, const fasv_gpu_launch *l, 
         if (st) return st;
     }
     const double timeout = l[0].timeout_s > 0 ? l[0].timeout_s : 60.0;
-    return time_queue(g, warmup, reps, timeout, ms, [&](int k) { return enqueue(&pr[k % nl]); }, err, errlen);
+    fasv_gpu_status st = time_queue(g, warmup, reps, timeout, ms, [&](int k) { return enqueue(&pr[k % nl]); }, err, errlen);
+    if (st == FASV_GPU_OK && pr[0].p.trace) dump_trace(g, &pr[(warmup + reps - 1) % nl]);
+    return st;
 }
 
 extern "C" fasv_gpu_status fasv_gpu_time_copy(fasv_gpu *g, fasv_gpu_buf *dst, const fasv_gpu_buf *src, int64_t bytes,
@@ -648,6 +702,50 @@ extern "C" fasv_gpu_status fasv_gpu_time_copy(fasv_gpu *g, fasv_gpu_buf *dst, co
     return time_queue(
         g, warmup, reps, 60.0, ms,
         [&](int) { return hipMemcpyAsync(d, s, (size_t)bytes, hipMemcpyDeviceToDevice, 0); }, err, errlen);
+}
+
+/* A bare streaming read: every thread keeps 4 16-byte loads in flight, xors
+ * what it reads, and writes only if the xor is a value the data never gives
+ * (so the loads are not optimised away and nothing is written). */
+__global__ void __launch_bounds__(256) fa_read_kernel(const uint4 *src, int64_t n16, uint4 *sink) {
+    uint4 a = make_uint4(0, 0, 0, 0);
+    const int64_t step = (int64_t)gridDim.x * blockDim.x;
+    int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    for (; i + 3 * step < n16; i += 4 * step) {
+        uint4 x[4];
+#pragma unroll
+        for (int u = 0; u < 4; u++) x[u] = src[i + u * step];
+#pragma unroll
+        for (int u = 0; u < 4; u++) a.x ^= x[u].x, a.y ^= x[u].y, a.z ^= x[u].z, a.w ^= x[u].w;
+    }
+    for (; i < n16; i += step) {
+        const uint4 x = src[i];
+        a.x ^= x.x, a.y ^= x.y, a.z ^= x.z, a.w ^= x.w;
+    }
+    if (a.x == 0x7fc00001u && a.y == 0x7fc00002u && a.z == 0x7fc00003u && a.w == 0x7fc00004u) *sink = a;
+}
+
+extern "C" fasv_gpu_status fasv_gpu_time_read(fasv_gpu *g, const fasv_gpu_buf *src, int64_t bytes, int nrot,
+                                              fasv_gpu_buf *sink, int warmup, int reps, double *ms, char *err,
+                                              size_t errlen) {
+    if (bytes < 0 || bytes % 16 || nrot < 1 || bytes * nrot > src->bytes || sink->bytes < 16) {
+        snprintf(err, errlen, "read of %d x %lld bytes from a buffer of %lld (sink %lld)", nrot, (long long)bytes,
+                 (long long)src->bytes, (long long)sink->bytes);
+        return FASV_GPU_EARG;
+    }
+    fasv_gpu_status st = select_dev(g, err, errlen);
+    if (st) return st;
+    const uint8_t *s = user(src);
+    uint4 *out = (uint4 *)user(sink);
+    const int blocks = g->info.n_sm * 8;
+    return time_queue(
+        g, warmup, reps, 60.0, ms,
+        [&](int k) {
+            hipLaunchKernelGGL(fa_read_kernel, dim3(blocks), dim3(256), 0, 0,
+                               (const uint4 *)(s + (int64_t)(k % nrot) * bytes), bytes / 16, out);
+            return hipGetLastError();
+        },
+        err, errlen);
 }
 
 extern "C" const char *fasv_gpu_status_name(fasv_gpu_status s) {
