@@ -244,11 +244,21 @@ static int plan_split(const fasv_device *d, const fasv_node *n, int b, int64_t p
     if (!kv) kv = pick_kv(k, ct, d, FASV_TILE_KV_MIN);
     if (!kv) return 0;
     /* Grid of the split kernel before splitting; split until it covers the
-     * device FASV_PLAN_SPLIT_FILL times, with >= 256 keys per split. */
+     * device FASV_PLAN_SPLIT_FILL times, with >= 256 keys per split. The MMA
+     * decode body instead splits to at most FASV_PLAN_SPLIT_FILL_MMAD * n_sm
+     * blocks (rounding down: no partial second wave). Measured on an H200
+     * (bench/results/gpu-h200-split-2026-11-26.md): one block per SM beats two
+     * (two share an SM's bandwidth unevenly and pay the block's start and end
+     * twice), and a wave of 136 blocks on 132 SMs costs a second round. */
     int64_t nq = fasv_nq(n);
     int64_t blocks = mul_sat(mul_sat((nq + ncols1 - 1) / ncols1, fasv_nhead(n) / ncols2), fasv_nseq(n));
-    int64_t target = (int64_t)FASV_PLAN_SPLIT_FILL * d->n_sm;
-    int64_t want = target / blocks + (target % blocks != 0);
+    int64_t want;
+    if (typed == 2) {
+        want = (int64_t)FASV_PLAN_SPLIT_FILL_MMAD * d->n_sm / blocks;
+    } else {
+        int64_t target = (int64_t)FASV_PLAN_SPLIT_FILL * d->n_sm;
+        want = target / blocks + (target % blocks != 0);
+    }
     int64_t most = fasv_nkv(n) / FASV_PLAN_SPLIT_CHUNK;
     if (most > FASV_SPLIT_MAX) most = FASV_SPLIT_MAX;
     int64_t ns = want < most ? want : most;

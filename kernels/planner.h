@@ -38,6 +38,9 @@ extern "C" {
 #define FASV_PLAN_SPLIT_FILL 2       /* split until the grid covers 2 * n_sm blocks (a size,
                                         not a class boundary: one round of the 2 blocks per
                                         SM the split kernels keep resident)                */
+#define FASV_PLAN_SPLIT_FILL_MMAD 1  /* ... but the MMA decode body splits until the grid
+                                        covers n_sm blocks, one wave, never more (a size too:
+                                        one block per SM streams fastest, see planner.c)  */
 #define FASV_PLAN_MAX_D 576          /* envelope: Dk <= 576, Dv <= 512, multiples of 8      */
 #define FASV_PLAN_MAX_DV 512
 

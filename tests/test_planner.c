@@ -139,7 +139,8 @@ static void test_vec_and_split(void) {
      * ncols1 = 1, kv_tile 64 (4 warps x 16 keys); shared memory 16 row factors
      * x 4 bytes + 2 bytes x (2 Q terms x 16 rows x 128 + 4 warps x 2 stages x
      * (K, V) x 16 keys x 128) = 64 + 73728; grid 1 x 8 x 1 = 8 blocks -> want
-     * ceil(2 x 132 / 8) = 33, at most min(64, 4096 / 256 = 16) -> 16. */
+     * floor(132 / 8) = 16 (one wave of one block per SM), at most min(64,
+     * 4096 / 256 = 16) -> 16. */
     b.kv = 4096;
     n = make(&b);
     fasv_plan(dev("sm_90"), &n, &r);
@@ -182,13 +183,24 @@ static void test_vec_and_split(void) {
     fasv_plan(dev("sm_61"), &n, &r);
     CHECK(r.family == FASV_FAM_SPLIT && r.n_split == 8 && r.eff_type_k == FASV_TYPE_F16);
     CHECK(strcmp(r.key, "split:128x128:f16,f16:c8g8") == 0);
-    /* 32k keys, 4 KV heads (GQA 8): want ceil(264 / 4) = 66, at most min(64, 128) -> 64 */
+    /* 32k keys, 4 KV heads (GQA 8), the MMA decode body: want floor(132 / 4) =
+     * 33 (132 blocks), at most min(64, 128) -> 33; 8 KV heads (GQA 4): floor(132
+     * / 8) = 16 (128 blocks, not 17 x 8 = 136 > 132); the VEC body (precision
+     * f32) fills two blocks per SM: ceil(264 / 4) = 66, at most 64 */
     b.nh = 4;
     b.gqa = 8;
     b.kv = 32768;
     n = make(&b);
     fasv_plan(dev("sm_90"), &n, &r);
-    CHECK(r.family == FASV_FAM_SPLIT && r.n_split == 64 && r.ncols2 == 8);
+    CHECK(r.family == FASV_FAM_SPLIT && r.n_split == 33 && r.ncols2 == 8 && r.kv_tile == 64);
+    n.prec = FASV_PREC_F32;
+    fasv_plan(dev("sm_90"), &n, &r);
+    CHECK(r.family == FASV_FAM_SPLIT && r.n_split == 64 && r.kv_tile == 32);
+    b.nh = 8;
+    b.gqa = 4;
+    n = make(&b);
+    fasv_plan(dev("sm_90"), &n, &r);
+    CHECK(r.family == FASV_FAM_SPLIT && r.n_split == 16 && r.ncols2 == 4 && r.kv_tile == 64);
     b.nh = 8;
     b.gqa = 4;
     b.kv = 4096;
@@ -512,7 +524,7 @@ static void test_contract(void) {
     fasv_node ns = make(&bs);
     fasv_route rsp;
     fasv_plan(h, &ns, &rsp);
-    CHECK(rsp.family == FASV_FAM_SPLIT && strcmp(rsp.key, "split:128x128:f16,f16:c16g8") == 0 && rsp.n_split == 32);
+    CHECK(rsp.family == FASV_FAM_SPLIT && strcmp(rsp.key, "split:128x128:f16,f16:c16g8") == 0 && rsp.n_split == 16);
     CHECKF(fasv_registry_contract(h, &ns, &rsp, why, sizeof why) == 0, "%s", why);
     t = rsp, t.kv_tile = 32;
     expect_reject(h, &ns, &t, "steps 64 keys");
