@@ -18,10 +18,16 @@
  * least (K and V read once, Q read and O written once); "copy" is the median
  * of cudaMemcpyAsync device-to-device copies of 1 GiB, counting bytes read
  * plus bytes written, like the kernels' GB/s.
+ * Decode shapes also get a floor: "read", a bare streaming read of their K
+ * and V bytes in the same harness (what a memory-bound kernel of those bytes
+ * could reach there, launch and ramp included); and with --splits, the
+ * planner's split route again with each listed split count ("s=N", the same
+ * kernel: how the fill the planner picks compares with the others).
  * Output: a table on stdout, one JSON object per measurement on --json.
  * Usage: gpu_perf [--gpu N] [--json FILE] [--only decode|prefill] [--shape NAME]
- *        [--reps N] [--quick]  (--quick: n_kv 4k and 32k only, fewer repetitions;
- *        --shape: one shape, e.g. under a profiler)
+ *        [--reps N] [--quick] [--splits N,N,...]
+ *        (--quick: n_kv 4k and 32k only, fewer repetitions; --shape: one
+ *        shape, e.g. under a profiler)
  */
 #include <math.h>
 #include <stdio.h>
@@ -33,6 +39,7 @@
 #include "fasv/gpu.h"
 #include "fasv/props.h"
 #include "fasv/target.h"
+#include "kernels/split.h"
 
 #define L2_ROTATE ((int64_t)256 << 20) /* rotate sets until they span 256 MiB (L2: 50-60 MB) */
 #define MAX_SETS 16
@@ -56,6 +63,60 @@ static double median(double *v, int n) {
 
 static FILE *g_json;
 static double g_copy_gbs;
+
+/* The bytes a launch of shape sh must move at least: K and V read once, Q
+ * read and O written once. */
+static double shape_bytes(const shape *sh) {
+    const double kv_heads = (double)(sh->nh / sh->gqa);
+    return 2.0 * (double)sh->nkv * kv_heads * (double)sh->d * (double)fasv_type_get(sh->t)->block_bytes /
+               (double)fasv_type_get(sh->t)->block +
+           2.0 * (double)sh->nq * (double)sh->nh * (double)sh->d * 4.0;
+}
+
+/* One row of the table (and one JSON object) from reps device times. */
+static void report(const shape *sh, const char *variant, const char *family, const char *key, int n_split, double *ms,
+                   int reps, int nsets, double bytes) {
+    double lo = ms[0];
+    for (int i = 1; i < reps; i++) lo = ms[i] < lo ? ms[i] : lo;
+    const double med = median(ms, reps);
+    const double flop = 4.0 * (double)sh->nq * (double)sh->nkv * (double)sh->d * (double)sh->nh;
+    const double tfs = flop / (med * 1e-3) / 1e12, gbs = bytes / (med * 1e-3) / 1e9;
+    printf("%-28s %-7s %-6s %-28s %5d %9.4f %9.4f %8.1f %8.1f %6.1f%%\n", sh->name, variant, family, key, n_split, med,
+           lo, tfs, gbs, 100.0 * gbs / g_copy_gbs);
+    if (g_json)
+        fprintf(g_json,
+                "{\"kind\":\"fasv\",\"name\":\"%s\",\"variant\":\"%s\",\"decode\":%d,\"d\":%lld,\"heads\":%lld,"
+                "\"kv_heads\":%lld,\"nq\":%lld,\"nkv\":%lld,\"type\":\"%s\",\"family\":\"%s\",\"instance\":\"%s\","
+                "\"n_split\":%d,\"ms\":%.6f,\"ms_min\":%.6f,\"reps\":%d,\"sets\":%d,\"flop\":%.6e,\"bytes\":%.6e}\n",
+                sh->name, variant, sh->decode, (long long)sh->d, (long long)sh->nh, (long long)(sh->nh / sh->gqa),
+                (long long)sh->nq, (long long)sh->nkv, fasv_type_name(sh->t), family, key, n_split, med, lo, reps, nsets,
+                flop, bytes);
+}
+
+/* The floor: a bare streaming read of the shape's K and V bytes, rotating
+ * like the kernels' inputs, timed the same way (variant "read"). */
+static int time_read(fasv_gpu *g, const shape *sh, int warmup, int reps) {
+    char err[512];
+    const double kvb = shape_bytes(sh) - 2.0 * (double)sh->nq * (double)sh->nh * (double)sh->d * 4.0;
+    const int64_t bytes = ((int64_t)kvb + 15) / 16 * 16;
+    int nrot = (int)((L2_ROTATE + bytes - 1) / bytes);
+    if (nrot < 2) nrot = 2;
+    if (nrot > MAX_SETS) nrot = MAX_SETS;
+    fasv_gpu_buf *src = NULL, *sink = NULL;
+    double *ms = calloc((size_t)reps, sizeof(double));
+    int ok = ms && fasv_gpu_alloc(g, bytes * nrot, &src, err, sizeof err) == FASV_GPU_OK &&
+             fasv_gpu_alloc(g, 16, &sink, err, sizeof err) == FASV_GPU_OK &&
+             fasv_gpu_time_read(g, src, bytes, nrot, sink, warmup, reps, ms, err, sizeof err) == FASV_GPU_OK;
+    if (!ok)
+        printf("%-28s %-7s error: %s\n", sh->name, "read", ms ? err : "out of memory");
+    else
+        report(sh, "read", "-", "stream-read-KV", 0, ms, reps, nrot, (double)bytes);
+    fflush(stdout);
+    free(ms);
+    fasv_gpu_free(g, src);
+    fasv_gpu_free(g, sink);
+    return ok ? 0 : 1;
+}
 
 /* Time route r on node n (data d) with nsets rotating copies of every buffer. */
 static int time_route(fasv_gpu *g, const shape *sh, const char *variant, const fasv_node *n, const fasv_data *d,
@@ -89,30 +150,14 @@ static int time_route(fasv_gpu *g, const shape *sh, const char *variant, const f
     if (ok && r->scratch_bytes > 0) ok = fasv_gpu_alloc(g, r->scratch_bytes, &scr, err, sizeof err) == FASV_GPU_OK;
     for (int k = 0; k < nsets; k++) l[k].scratch = scr;
     double *ms = calloc((size_t)reps, sizeof(double));
+    const char *tf = getenv("FASV_GPU_TRACE"); /* label the trace record the launch appends */
+    FILE *tr = ok && tf && *tf ? fopen(tf, "a") : NULL;
+    if (tr) fprintf(tr, "# shape %s %s\n", sh->name, variant), fclose(tr);
     if (ok) ok = fasv_gpu_time(g, l, nsets, warmup, reps, ms, err, sizeof err) == FASV_GPU_OK;
-    if (!ok) {
+    if (!ok)
         printf("%-28s %-7s error: %s\n", sh->name, variant, err);
-    } else {
-        double lo = ms[0];
-        for (int i = 1; i < reps; i++) lo = ms[i] < lo ? ms[i] : lo;
-        const double med = median(ms, reps);
-        const double flop = 4.0 * (double)sh->nq * (double)sh->nkv * (double)sh->d * (double)sh->nh;
-        const double kv_heads = (double)(sh->nh / sh->gqa);
-        const double bytes = 2.0 * (double)sh->nkv * kv_heads * (double)sh->d * (double)fasv_type_get(sh->t)->block_bytes /
-                                 (double)fasv_type_get(sh->t)->block +
-                             2.0 * (double)sh->nq * (double)sh->nh * (double)sh->d * 4.0;
-        const double tfs = flop / (med * 1e-3) / 1e12, gbs = bytes / (med * 1e-3) / 1e9;
-        printf("%-28s %-7s %-6s %-28s %5d %9.4f %9.4f %8.1f %8.1f %6.1f%%\n", sh->name, variant,
-               fasv_family_name(r->family), r->key, r->n_split, med, lo, tfs, gbs, 100.0 * gbs / g_copy_gbs);
-        if (g_json)
-            fprintf(g_json,
-                    "{\"kind\":\"fasv\",\"name\":\"%s\",\"variant\":\"%s\",\"decode\":%d,\"d\":%lld,\"heads\":%lld,"
-                    "\"kv_heads\":%lld,\"nq\":%lld,\"nkv\":%lld,\"type\":\"%s\",\"family\":\"%s\",\"instance\":\"%s\","
-                    "\"n_split\":%d,\"ms\":%.6f,\"ms_min\":%.6f,\"reps\":%d,\"sets\":%d,\"flop\":%.6e,\"bytes\":%.6e}\n",
-                    sh->name, variant, sh->decode, (long long)sh->d, (long long)sh->nh, (long long)(sh->nh / sh->gqa),
-                    (long long)sh->nq, (long long)sh->nkv, fasv_type_name(sh->t), fasv_family_name(r->family), r->key,
-                    r->n_split, med, lo, reps, nsets, flop, bytes);
-    }
+    else
+        report(sh, variant, fasv_family_name(r->family), r->key, r->n_split, ms, reps, nsets, shape_bytes(sh));
     fflush(stdout);
     free(ms);
     for (int k = 0; k < nsets; k++) {
@@ -125,7 +170,7 @@ static int time_route(fasv_gpu *g, const shape *sh, const char *variant, const f
 
 int main(int argc, char **argv) {
     int gpu = 0, quick = 0, reps_arg = 0;
-    const char *json = NULL, *only = NULL, *pick = NULL;
+    const char *json = NULL, *only = NULL, *pick = NULL, *splits = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--gpu") && i + 1 < argc) gpu = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
@@ -133,9 +178,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps_arg = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--quick")) quick = 1;
         else if (!strcmp(argv[i], "--shape") && i + 1 < argc) pick = argv[++i];
+        else if (!strcmp(argv[i], "--splits") && i + 1 < argc) splits = argv[++i];
         else {
             fprintf(stderr, "usage: gpu_perf [--gpu N] [--json FILE] [--only decode|prefill] [--shape NAME] [--reps N] "
-                            "[--quick]\n");
+                            "[--quick] [--splits N,N,...]\n");
             return 2;
         }
     }
@@ -257,7 +303,22 @@ int main(int argc, char **argv) {
             int warm = slow ? 1 : sh->decode ? 20 : 5, reps = slow ? 3 : sh->decode ? (quick ? 60 : 200) : (quick ? 10 : 30);
             if (reps_arg > 0 && !slow) reps = reps_arg;
             bad |= time_route(g, sh, names[v], n, &d, &f.route, warm, reps);
+            /* the same split route with other split counts */
+            for (const char *sp = splits; v == 0 && f.route.family == FASV_FAM_SPLIT && sp && *sp;) {
+                char *end;
+                const long k = strtol(sp, &end, 10);
+                sp = *end == ',' ? end + 1 : end;
+                if (end == sp && *end) break;
+                if (k < 2 || k > FASV_SPLIT_MAX || k == f.route.n_split || k * f.route.kv_tile > sh->nkv) continue;
+                fasv_route rk = f.route;
+                rk.n_split = (int)k;
+                rk.scratch_bytes = fasv_split_scratch(n, (int)k);
+                char name[16];
+                snprintf(name, sizeof name, "s=%ld", k);
+                bad |= time_route(g, sh, name, n, &d, &rk, warm, reps);
+            }
         }
+        if (sh->decode) bad |= time_read(g, sh, 20, quick ? 60 : 200);
         fasv_data_free(&d);
     }
     if (g_json) fclose(g_json);

@@ -135,6 +135,9 @@ def main():
         if r["variant"] == "vecbody" and r["nkv"] == 32768:
             out(f"  {r['name']}: (the split with the VEC body, not routed here) {gb:.0f} GB/s = "
                 f"{100 * gb / ref_copy:.1f}% of copy")
+        if r["variant"] == "read" and r["nkv"] == 32768:
+            out(f"  {r['name']}: (floor: a bare streaming read of K and V, same harness) {gb:.0f} GB/s = "
+                f"{100 * gb / ref_copy:.1f}% of copy")
         if r["variant"] != "route":
             continue
         if r["decode"] and r["nkv"] == 32768:
