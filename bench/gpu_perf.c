@@ -179,7 +179,13 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--quick")) quick = 1;
         else if (!strcmp(argv[i], "--shape") && i + 1 < argc) pick = argv[++i];
         else if (!strcmp(argv[i], "--splits") && i + 1 < argc) splits = argv[++i];
-        else {
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: gpu_perf [--gpu N] [--json FILE] [--only decode|prefill] [--shape NAME] [--reps N] [--quick] "
+                   "[--splits N,N,...]\n"
+                   "  every family on the standard decode/prefill shapes, the card's copy bandwidth and, per decode\n"
+                   "  shape, the 'read' floor; --splits: the split route again with those split counts\n");
+            return 0;
+        } else {
             fprintf(stderr, "usage: gpu_perf [--gpu N] [--json FILE] [--only decode|prefill] [--shape NAME] [--reps N] "
                             "[--quick] [--splits N,N,...]\n");
             return 2;

@@ -76,7 +76,13 @@ def main():
         print(__doc__)
         return 0 if len(sys.argv) > 1 else 2
     head, rows, blocks, label = None, [], [], ""
-    for line in open(sys.argv[1]):
+    path = sys.argv[1]
+    try:
+        lines = open(path).read().splitlines()
+    except OSError as e:
+        print(f"gpu_trace: {path}: {e.strerror}", file=sys.stderr)
+        return 2
+    for no, line in enumerate(lines, 1):
         if line.startswith("# shape"):  # bench/gpu_perf's label of the next record
             label = line[len("# shape "):].strip() + ": "
         elif line.startswith("# trace"):
@@ -85,10 +91,21 @@ def main():
             head, rows, label = label + line[len("# trace "):].strip(), [], ""
         elif line.strip() and head:
             f = line.split()
-            rows.append([f[0], int(f[1]), int(f[2])] + [int(x) for x in f[3:]])
+            if len(f) != 8 or f[0] not in ("k", "c"):
+                print(f"gpu_trace: {path}:{no}: expected 'k|c INDEX SM T1 T2 T3 T4 T5', got {line.strip()[:60]!r}",
+                      file=sys.stderr)
+                return 2
+            try:
+                rows.append([f[0], int(f[1]), int(f[2])] + [int(x) for x in f[3:]])
+            except ValueError:
+                print(f"gpu_trace: {path}:{no}: not integers: {line.strip()[:60]!r}", file=sys.stderr)
+                return 2
     if head:
         blocks.append((head, rows))
     for h, r in blocks:
+        if not any(x[0] == "k" for x in r):
+            print(f"### {h}\n(no split-kernel blocks in this record)\n")
+            continue
         print(summary(h, r))
         print()
     return 0
