@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench/gpu-profile.sh — where the decode route's time goes, on the GPU host.
 #   For each gpu_perf binary given (e.g. the default build and a variant
-#   built with another FASV_MMAD_STAGES_BIG), runs `gpu_perf --only decode
+#   built with another FASV_MMAD_STAGES_128), runs `gpu_perf --only decode
 #   --quick` (the usual timing, the card's copy bandwidth) and then, under
 #   Nsight Compute (clocks left as they are: --clock-control none), each
 #   decode shape's split kernel and combine kernel separately: duration, DRAM

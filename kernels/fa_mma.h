@@ -53,6 +53,7 @@
 #define FASV_FA_MMA_H
 
 #include "fa_kernels.h"
+#include "kernels/mma.h"
 
 #define FA_MMA_THREADS 128
 #define FA_MMA_COLS 64
@@ -74,16 +75,7 @@ static inline int64_t fa_mma_smem(int d, int t) {
 #define FA_MMAD_COLS 16
 #define FA_MMAD_WK 16
 #define FA_MMAD_KV 64
-/* FASV_MMAD_STAGES_128, FASV_MMAD_STAGES_256 (benchmark knobs, default 2):
- * the stages at D = 128 and D = 256; kernels/mma.c reads the same
- * definitions */
-#ifndef FASV_MMAD_STAGES_128
-#define FASV_MMAD_STAGES_128 2
-#endif
-#ifndef FASV_MMAD_STAGES_256
-#define FASV_MMAD_STAGES_256 2
-#endif
-#define FA_MMAD_STAGES(d) ((d) <= 64 ? 4 : (d) <= 128 ? FASV_MMAD_STAGES_128 : FASV_MMAD_STAGES_256)
+#define FA_MMAD_STAGES(d) FASV_MMAD_STAGES(d) /* kernels/mma.h: one definition for the planner and this code */
 static inline int64_t fa_mmad_smem(int d, int t) {
     return 4 * FA_MMAD_COLS +
            2 * ((int64_t)fa_mma_terms(t) * FA_MMAD_COLS * d +

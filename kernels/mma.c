@@ -13,18 +13,7 @@ int fasv_mma_kv(const fasv_kinst *k) {
     return k->dk <= 128 ? 64 : 32;
 }
 
-/* FASV_MMAD_STAGES_128, FASV_MMAD_STAGES_256: benchmark knobs (bench/gpu.sh
- * and bench/gpu-profile.sh build variants with them); kernels/fa_mma.h reads
- * the same definitions. */
-#ifndef FASV_MMAD_STAGES_128
-#define FASV_MMAD_STAGES_128 2
-#endif
-#ifndef FASV_MMAD_STAGES_256
-#define FASV_MMAD_STAGES_256 2
-#endif
-int fasv_mma_stages(const fasv_kinst *k) {
-    return k->dk <= 64 ? 4 : k->dk <= 128 ? FASV_MMAD_STAGES_128 : FASV_MMAD_STAGES_256;
-}
+int fasv_mma_stages(const fasv_kinst *k) { return FASV_MMAD_STAGES(k->dk); }
 
 int fasv_mma_q_terms(const fasv_kinst *k) { return k->type_k == FASV_TYPE_BF16 ? 3 : 2; }
 

@@ -35,11 +35,24 @@ extern "C" {
 #define FASV_MMAD_COLS 16
 #define FASV_MMAD_WK 16
 #define FASV_MMAD_KV 64
+/* Ring stages of one warp in the decode body, by head size: 4 at D = 64;
+ * FASV_MMAD_STAGES_128 and FASV_MMAD_STAGES_256 at D = 128 and 256
+ * (benchmark knobs, default 2: bench/gpu-decode-ab.sh and gpu-profile.sh
+ * time builds with others, -D for both the C and the CUDA flags). The
+ * footprint the planner checks (fasv_mma_smem) and the kernel
+ * (kernels/fa_mma.h) read this one definition. */
+#ifndef FASV_MMAD_STAGES_128
+#define FASV_MMAD_STAGES_128 2
+#endif
+#ifndef FASV_MMAD_STAGES_256
+#define FASV_MMAD_STAGES_256 2
+#endif
+#define FASV_MMAD_STAGES(dk) ((dk) <= 64 ? 4 : (dk) <= 128 ? FASV_MMAD_STAGES_128 : FASV_MMAD_STAGES_256)
 
 /* Whether k runs the decode body (a SPLIT instance of 16 slots) rather than
  * the MMA family's kernel. */
 int fasv_mma_decode_body(const fasv_kinst *k);
-/* Ring stages of one warp in the decode body: 4 for D = 64, else 2. */
+/* Ring stages of one warp in the decode body (FASV_MMAD_STAGES above). */
 int fasv_mma_stages(const fasv_kinst *k);
 
 /* Keys per step, fixed by the head size: 64 for D <= 128, 32 for D = 256

@@ -521,7 +521,7 @@ static fasv_gpu_status prepare(fasv_gpu *g, const fasv_gpu_launch *l, prepared *
 /* Append the trace of the last launch of pr (FASV_GPU_TRACE's file): a
  * header line, then one line per block: index, SM, then the timestamps in
  * ns from the earliest block start (-1 where the word is 0). */
-static void dump_trace(fasv_gpu *g, const prepared *pr) {
+static void dump_trace(const prepared *pr) {
     const char *tf = getenv("FASV_GPU_TRACE");
     const int64_t nb = (int64_t)pr->grid.x * pr->grid.y * pr->grid.z;
     const int64_t cb = pr->split ? pr->rows : 0, words = (nb + cb) * FA_TRACE_WORDS;
@@ -541,7 +541,6 @@ static void dump_trace(fasv_gpu *g, const prepared *pr) {
             fputc('\n', f);
         }
     }
-    (void)g;
     if (f) fclose(f);
     free(h);
 }
@@ -684,7 +683,7 @@ extern "C" fasv_gpu_status fasv_gpu_time(fasv_gpu *g, const fasv_gpu_launch *l, 
     }
     const double timeout = l[0].timeout_s > 0 ? l[0].timeout_s : 60.0;
     fasv_gpu_status st = time_queue(g, warmup, reps, timeout, ms, [&](int k) { return enqueue(&pr[k % nl]); }, err, errlen);
-    if (st == FASV_GPU_OK && pr[0].p.trace) dump_trace(g, &pr[(warmup + reps - 1) % nl]);
+    if (st == FASV_GPU_OK && pr[0].p.trace) dump_trace(&pr[(warmup + reps - 1) % nl]);
     return st;
 }
 
