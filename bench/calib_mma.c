@@ -209,11 +209,11 @@ static void emulate(const fasv_node *n, const fasv_data *d, float *out) {
 }
 
 /* The MMA decode body (fa_mmad_kernel) and the combine, for a node the
- * planner routes there with n_split splits: per split, 4 warps each take the
- * 16 keys at lo + 16w + 64t; Q.K keeps one f32 accumulator per Q term (a
+ * planner routes there with n_split splits: per split, NW = FASV_MMAD_WARPS(D)
+ * warps each take the 16 keys at lo + 16w + 16 NW t; Q.K keeps one f32 accumulator per Q term (a
  * rounding per 16-element chunk into each), added at the end, lowest term
  * first; P.V adds one 16-key chunk per step; each warp has its own (m, l, O);
- * the warps merge in order w = 0..3 (f * x + acc contracted to an FMA, as
+ * the warps merge in order w = 0..NW-1 (f * x + acc contracted to an FMA, as
  * nvcc does); partials are scaled back from the P scale; the combine takes
  * the splits' maximum, weighs each split by exp(m_k - max) and sums them in
  * its fixed order (fa_combine_kernel), then the sink. */
@@ -225,7 +225,8 @@ static void emulate_decode(const fasv_node *n, const fasv_data *d, int n_split, 
     const float un = ldexpf(1.0f, -(int)E.pl2);
     float *q = malloc(sizeof(float) * (size_t)D), *qt = malloc(sizeof(float) * (size_t)(3 * D));
     float *K = malloc(sizeof(float) * (size_t)(nkv * D)), *V = malloc(sizeof(float) * (size_t)(nkv * D));
-    float *ow = malloc(sizeof(float) * (size_t)(4 * D));
+    const int NW = FASV_MMAD_WARPS(D), KVS = FASV_MMAD_KV(D);
+    float *ow = malloc(sizeof(float) * (size_t)(NW * D));
     float *part = malloc(sizeof(float) * (size_t)(n_split * (D + 2))), *wk = malloc(sizeof(float) * (size_t)n_split);
     for (int64_t s = 0; s < ns; s++)
         for (int64_t h = 0; h < nh; h++) {
@@ -234,16 +235,16 @@ static void emulate_decode(const fasv_node *n, const fasv_data *d, int n_split, 
             for (int64_t i = 0; i < nq; i++) {
                 const uint8_t *mk = n->has_mask ? fasv_data_row(d, n, FASV_MASK, i, h % m2, s % m3) : NULL;
                 const float rs = emu_q(&E, n, d, s, i, h, q, qt);
-                const int64_t T = (nkv + 63) / 64;
+                const int64_t T = (nkv + KVS - 1) / KVS;
                 for (int k = 0; k < n_split; k++) {
-                    const int64_t lo = (int64_t)k * T / n_split * 64, hi0 = ((int64_t)k + 1) * T / n_split * 64;
+                    const int64_t lo = (int64_t)k * T / n_split * KVS, hi0 = ((int64_t)k + 1) * T / n_split * KVS;
                     const int64_t hi = hi0 < nkv ? hi0 : nkv;
-                    float mw[4], lw[4];
-                    for (int w = 0; w < 4; w++) {
+                    float mw[8], lw[8];
+                    for (int w = 0; w < NW; w++) {
                         float *o = ow + w * D;
                         float m = -INFINITY, l = 0.0f;
                         for (int64_t e = 0; e < D; e++) o[e] = 0.0f;
-                        for (int64_t j0 = lo + 16 * w; j0 < hi; j0 += 64) {
+                        for (int64_t j0 = lo + 16 * w; j0 < hi; j0 += KVS) {
                             float x[16], pr[2][16], tmax = -INFINITY;
                             for (int jj = 0; jj < 16; jj++) {
                                 const int64_t j = j0 + jj;
@@ -277,16 +278,16 @@ static void emulate_decode(const fasv_node *n, const fasv_data *d, int n_split, 
                         }
                         mw[w] = m, lw[w] = l;
                     }
-                    float m = -INFINITY, lv = 0.0f, fw[4];
-                    for (int w = 0; w < 4; w++) m = fmaxf(m, mw[w]);
-                    for (int w = 0; w < 4; w++) {
+                    float m = -INFINITY, lv = 0.0f, fw[8];
+                    for (int w = 0; w < NW; w++) m = fmaxf(m, mw[w]);
+                    for (int w = 0; w < NW; w++) {
                         fw[w] = mw[w] == -INFINITY ? 0.0f : expf(mw[w] - m);
                         if (mw[w] != -INFINITY) lv = fmaf(fw[w], lw[w], lv);
                     }
                     float *pk = part + k * (D + 2);
                     for (int64_t e = 0; e < D; e++) {
                         float ov = 0.0f;
-                        for (int w = 0; w < 4; w++)
+                        for (int w = 0; w < NW; w++)
                             if (mw[w] != -INFINITY) ov = fmaf(fw[w], ow[w * D + e], ov);
                         pk[e] = ov * un;
                     }

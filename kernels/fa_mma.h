@@ -67,19 +67,23 @@ static inline int64_t fa_mma_smem(int d, int t) {
 }
 
 /* The decode body fa_mmad_kernel<d, t> (typed SPLIT instances of 16 slots):
- * 16 rows, each of the 4 warps FA_MMAD_WK keys per block step of
- * FA_MMAD_KV, a ring of FA_MMAD_STAGES(d) sub-tiles per warp. Shared memory:
- * 16 row factors (f32), Q terms x 16 x d, and 4 warps x stages x (K, V) x
- * WK x d, in 2-byte elements (the planner's fasv_mma_smem for these
+ * 16 rows, each of the FA_MMAD_WARPS(d) warps FA_MMAD_WK keys per block
+ * step of FA_MMAD_KV(d), a ring of FA_MMAD_STAGES(d) sub-tiles per warp.
+ * Shared memory: 16 row factors (f32), Q terms x 16 x d, and warps x stages
+ * x (K, V) x WK x d, in 2-byte elements (the planner's fasv_mma_smem for these
  * instances; the end-of-loop merge reuses the rings and Q's area). */
 #define FA_MMAD_COLS 16
 #define FA_MMAD_WK 16
-#define FA_MMAD_KV 64
-#define FA_MMAD_STAGES(d) FASV_MMAD_STAGES(d) /* kernels/mma.h: one definition for the planner and this code */
+/* kernels/mma.h: one definition of warps, stages and keys per step for the
+ * planner and this code */
+#define FA_MMAD_WARPS(d) FASV_MMAD_WARPS(d)
+#define FA_MMAD_THREADS(d) FASV_MMAD_THREADS(d)
+#define FA_MMAD_KV(d) FASV_MMAD_KV(d)
+#define FA_MMAD_STAGES(d) FASV_MMAD_STAGES(d)
 static inline int64_t fa_mmad_smem(int d, int t) {
     return 4 * FA_MMAD_COLS +
            2 * ((int64_t)fa_mma_terms(t) * FA_MMAD_COLS * d +
-                (int64_t)(FA_MMA_THREADS / 32) * FA_MMAD_STAGES(d) * 2 * FA_MMAD_WK * d);
+                (int64_t)FA_MMAD_WARPS(d) * FA_MMAD_STAGES(d) * 2 * FA_MMAD_WK * d);
 }
 
 #if defined(FASV_CUDA)
@@ -590,22 +594,22 @@ __global__ void __launch_bounds__(FA_MMA_THREADS, 2) fa_mma_kernel(const fa_para
 /* D: exact head size (Dk = Dv); T: K/V type (FA_F16 or FA_BF16). One block
  * = 4 warps = the block's <= 16 column slots (in decode: n_q = 1 times up to
  * 8 GQA heads of one KV head), one KV chunk (a split's, or all keys). Every
- * warp holds all 16 rows and takes its own keys: warp w the 16 keys at
- * lo + 16w + 64t of step t, streamed through its own ring of FA_MMAD_STAGES
- * sub-tiles by cp.async (no block barrier in the loop: a warp waits for its
- * own copies and __syncwarp()s), so the four warps compute and load at the
- * same time. Each warp keeps its own (O, max, sum); at the end they are
+ * one of the NW = FA_MMAD_WARPS(D) warps holds all 16 rows and takes its own
+ * keys: warp w the 16 keys at lo + 16w + 16 NW t of step t, streamed through
+ * its own ring of FA_MMAD_STAGES sub-tiles by cp.async (no block barrier in
+ * the loop: a warp waits for its own copies and __syncwarp()s), so the warps
+ * compute and load at the same time. Each warp keeps its own (O, max, sum); at the end they are
  * merged in a fixed order in shared memory and written through fa_write
  * (split partials, or the output with the sink). */
 template <int D, int T>
-__global__ void __launch_bounds__(FA_MMA_THREADS) fa_mmad_kernel(const fa_params p) {
+__global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_params p) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
     constexpr int NT = T == FA_BF16 ? 3 : 2;
     constexpr bool QREG = NT * D <= 256;
     constexpr int QF = QREG ? NT * (D / 16) : 1;
     constexpr int PT = T == FA_BF16 ? 2 : 1;
     constexpr int S = FA_MMAD_STAGES(D);
-    constexpr int WK = FA_MMAD_WK, NW = FA_MMA_THREADS / 32, R = FA_MMAD_COLS;
+    constexpr int WK = FA_MMAD_WK, NW = FA_MMAD_WARPS(D), R = FA_MMAD_COLS, KV = FA_MMAD_KV(D);
     constexpr int SUB = WK * D * 2; /* bytes of one warp's K (or V) sub-tile */
     constexpr int CPR = D / 8;      /* 16-byte chunks per row */
     constexpr float PL2 = T == FA_F16 ? 15.0f : 0.0f;
@@ -626,7 +630,7 @@ __global__ void __launch_bounds__(FA_MMA_THREADS) fa_mmad_kernel(const fa_params
     const int h0 = (blockIdx.y / p.groups) * p.gqa;
     const uint8_t *kb = p.k + fa_k_off(&p, 0, h0, s);
     const uint8_t *vb = p.v + fa_v_off(&p, 0, h0, s);
-    const int jw = lo + warp * WK; /* this warp's keys: jw + t * FA_MMAD_KV + [0, WK) */
+    const int jw = lo + warp * WK; /* this warp's keys: jw + t * KV + [0, WK) */
     /* copy the warp's sub-tile at key j into ring stage st; rows at or past hi zero-filled */
     auto issue = [&](int st, int j) {
         const uint32_t kt = sR + st * 2 * SUB;
@@ -641,16 +645,17 @@ __global__ void __launch_bounds__(FA_MMA_THREADS) fa_mmad_kernel(const fa_params
     };
     /* Q's loads first (a few hundred bytes, at the head of the memory
      * queue), then every stage of the ring, then Q's split while they load:
-     * warp w stages slots 4w..4w+3 */
+     * warps 0..3 stage slots 4w..4w+3 */
+    const bool qw = warp < R / 4; /* warp-uniform */
     float qg[4][D / 32];
     bool okg[4];
-    fa_mma_load_q4<D>(p, 4 * warp, s, lane, qg, okg);
+    if (qw) fa_mma_load_q4<D>(p, 4 * warp, s, lane, qg, okg);
 #pragma unroll
     for (int t = 0; t < S; t++) {
-        if (jw + t * FA_MMAD_KV < hi) issue(t, jw + t * FA_MMAD_KV);
+        if (jw + t * KV < hi) issue(t, jw + t * KV);
         fa_cp_commit();
     }
-    {
+    if (qw) {
         float fac[4];
         fa_mma_split_q4<D, T, NT, R>(p, Qs, 4 * warp, lane, qg, okg, fac);
         if (lane == 0)
@@ -683,7 +688,7 @@ __global__ void __launch_bounds__(FA_MMA_THREADS) fa_mmad_kernel(const fa_params
     const bool two = p.ncols1 * p.ncols2 > 8; /* rows 8..15 hold columns */
     fa_let_dependents_launch(); /* the combine may launch (it waits for this grid) */
     for (int t = 0;; t++) {
-        const int j = jw + t * FA_MMAD_KV;
+        const int j = jw + t * KV;
         if (j >= hi) break;
         fa_cp_wait<S - 1>(); /* this lane's copies of step t have landed ... */
         __syncwarp();        /* ... and every lane's */
@@ -695,7 +700,7 @@ __global__ void __launch_bounds__(FA_MMA_THREADS) fa_mmad_kernel(const fa_params
                                      two);
         fa_mma_pv<D, T, WK>(o, pa, kt + SUB, lane);
         __syncwarp(); /* every lane is done with the stage before it is refilled */
-        const int jn = j + S * FA_MMAD_KV;
+        const int jn = j + S * KV;
         if (jn < hi) issue(t % S, jn);
         fa_cp_commit(); /* one group per step, empty or not: the wait above counts them */
     }
@@ -731,7 +736,7 @@ __global__ void __launch_bounds__(FA_MMA_THREADS) fa_mmad_kernel(const fa_params
         }
     }
     __syncthreads();
-    /* warp w merges rows w, w + 4, ...: the row's merge weights, max and
+    /* warp w merges rows w, w + NW, ...: the row's merge weights, max and
      * sum once, then each lane 4 FMAs per element of its pairs lane, lane +
      * 32, ...: consecutive lanes, consecutive elements (coalesced writes) */
     const float un = ldexpf(1.0f, -(int)PL2); /* O and l back from the P scale (exact) */

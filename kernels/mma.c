@@ -9,18 +9,20 @@
 int fasv_mma_decode_body(const fasv_kinst *k) { return k->family == FASV_FAM_SPLIT && k->ncols == FASV_MMAD_COLS; }
 
 int fasv_mma_kv(const fasv_kinst *k) {
-    if (fasv_mma_decode_body(k)) return FASV_MMAD_KV;
+    if (fasv_mma_decode_body(k)) return FASV_MMAD_KV(k->dk);
     return k->dk <= 128 ? 64 : 32;
 }
 
 int fasv_mma_stages(const fasv_kinst *k) { return FASV_MMAD_STAGES(k->dk); }
+
+int fasv_mma_threads(const fasv_kinst *k) { return fasv_mma_decode_body(k) ? FASV_MMAD_THREADS(k->dk) : FASV_MMA_THREADS; }
 
 int fasv_mma_q_terms(const fasv_kinst *k) { return k->type_k == FASV_TYPE_BF16 ? 3 : 2; }
 
 int64_t fasv_mma_smem(const fasv_kinst *k) {
     if (fasv_mma_decode_body(k))
         return 4 * FASV_MMAD_COLS + 2 * ((int64_t)fasv_mma_q_terms(k) * FASV_MMAD_COLS * k->dk +
-                                         4LL * fasv_mma_stages(k) * 2 * FASV_MMAD_WK * k->dk);
+                                         (int64_t)FASV_MMAD_WARPS(k->dk) * fasv_mma_stages(k) * 2 * FASV_MMAD_WK * k->dk);
     return 2 * ((int64_t)fasv_mma_q_terms(k) * FASV_MMA_COLS * k->dk + 2 * (int64_t)fasv_mma_kv(k) * k->dk);
 }
 
@@ -57,10 +59,11 @@ int fasv_mma_check_body(const fasv_kinst *k, const fasv_device *d, const fasv_no
     /* ncols2 heads of one KV head per block, ncols1 * ncols2 <= 64 slots
      * (16 for the decode body: one MMA row tile). */
     if (fasv_kinst_check_columns(k, n, r, why, len)) return 1;
-    /* 4 warps of 16 MMA rows (the decode body: 4 warps over the same 16
-     * rows): __launch_bounds__ and the column mapping. */
-    if (r->threads != FASV_MMA_THREADS)
-        return fasv_kfail(why, len, "%s runs %d threads per block, the route says %d", k->key, FASV_MMA_THREADS, r->threads);
+    /* 4 warps of 16 MMA rows (the decode body: FASV_MMAD_WARPS(D) warps over
+     * the same 16 rows): __launch_bounds__ and the column mapping. */
+    if (r->threads != fasv_mma_threads(k))
+        return fasv_kfail(why, len, "%s runs %d threads per block, the route says %d", k->key, fasv_mma_threads(k),
+                          r->threads);
     if (r->kv_tile != fasv_mma_kv(k))
         return fasv_kfail(why, len, "%s steps %d keys at a time, the route says kv_tile=%d", k->key, fasv_mma_kv(k),
                     r->kv_tile);

@@ -30,34 +30,45 @@ extern "C" {
 #define FASV_MMA_THREADS 128 /* 4 warps x 16 rows: __launch_bounds__, the column mapping */
 #define FASV_MMA_COLS 64     /* column slots (MMA rows) of a block */
 /* The decode body (fa_mmad_kernel: the typed SPLIT instances of 16 slots):
- * one MMA row tile of 16 slots held by all 4 warps, each warp 16 keys of
- * every block step of 64, through its own ring of sub-tiles. */
+ * one MMA row tile of 16 slots held by all FASV_MMAD_WARPS(dk) warps, each
+ * warp 16 keys of every block step of 16 x warps, through its own ring of
+ * FASV_MMAD_STAGES(dk) sub-tiles. */
 #define FASV_MMAD_COLS 16
 #define FASV_MMAD_WK 16
-#define FASV_MMAD_KV 64
-/* Ring stages of one warp in the decode body, by head size: 4 at D = 64;
- * FASV_MMAD_STAGES_128 and FASV_MMAD_STAGES_256 at D = 128 and 256
- * (benchmark knobs, default 2: bench/gpu-decode-ab.sh and gpu-profile.sh
- * time builds with others, -D for both the C and the CUDA flags). The
- * footprint the planner checks (fasv_mma_smem) and the kernel
- * (kernels/fa_mma.h) read this one definition. */
+/* Warps and ring stages per head size: 4 warps x 4 stages at D = 64; the
+ * knobs FASV_MMAD_WARPS_128 / _256 (4 or 8) and FASV_MMAD_STAGES_128 / _256
+ * at D = 128 and 256 (benchmark knobs: bench/gpu-decode-ab.sh and
+ * gpu-profile.sh time builds with others, -D for both the C and the CUDA
+ * flags). The footprint and launch shape the planner checks (kernels/mma.c)
+ * and the kernel (kernels/fa_mma.h) read these one definitions. */
+#ifndef FASV_MMAD_WARPS_128
+#define FASV_MMAD_WARPS_128 4
+#endif
+#ifndef FASV_MMAD_WARPS_256
+#define FASV_MMAD_WARPS_256 4
+#endif
 #ifndef FASV_MMAD_STAGES_128
 #define FASV_MMAD_STAGES_128 2
 #endif
 #ifndef FASV_MMAD_STAGES_256
 #define FASV_MMAD_STAGES_256 2
 #endif
+#define FASV_MMAD_WARPS(dk) ((dk) <= 64 ? 4 : (dk) <= 128 ? FASV_MMAD_WARPS_128 : FASV_MMAD_WARPS_256)
 #define FASV_MMAD_STAGES(dk) ((dk) <= 64 ? 4 : (dk) <= 128 ? FASV_MMAD_STAGES_128 : FASV_MMAD_STAGES_256)
+#define FASV_MMAD_THREADS(dk) (32 * FASV_MMAD_WARPS(dk))      /* threads per block */
+#define FASV_MMAD_KV(dk) (FASV_MMAD_WK * FASV_MMAD_WARPS(dk)) /* keys per block step */
 
 /* Whether k runs the decode body (a SPLIT instance of 16 slots) rather than
  * the MMA family's kernel. */
 int fasv_mma_decode_body(const fasv_kinst *k);
 /* Ring stages of one warp in the decode body (FASV_MMAD_STAGES above). */
 int fasv_mma_stages(const fasv_kinst *k);
+/* Threads per block: FASV_MMA_THREADS, the decode body FASV_MMAD_THREADS. */
+int fasv_mma_threads(const fasv_kinst *k);
 
 /* Keys per step, fixed by the head size: 64 for D <= 128, 32 for D = 256
  * (the accumulators of 16 x D outputs per warp leave no registers for more);
- * the decode body: 64 (4 warps x 16). */
+ * the decode body: 16 per warp (FASV_MMAD_KV). */
 int fasv_mma_kv(const fasv_kinst *k);
 /* Terms Q is split into: 2 for f16 (hi + lo), 3 for bf16 (hi + mid + lo). */
 int fasv_mma_q_terms(const fasv_kinst *k);
@@ -67,7 +78,7 @@ int fasv_mma_q_terms(const fasv_kinst *k);
  *   V tile    kv_tile x D
  * the decode body: 16 row factors (4 bytes each), then
  *   Q terms   q_terms x 16 x D
- *   rings     4 warps x stages x (K, V) x 16 keys x D              */
+ *   rings     warps x stages x (K, V) x 16 keys x D                */
 int64_t fasv_mma_smem(const fasv_kinst *k);
 
 /* Preconditions of the MMA bodies (device, head size, types, alignment,

@@ -264,7 +264,7 @@ static int plan_split(const fasv_device *d, const fasv_node *n, int b, int64_t p
     int64_t ns = want < most ? want : most;
     if (ns < 2) ns = 2; /* n_kv >= 512 guarantees most >= 2 */
     if (typed == 2)
-        set_route(r, FASV_FAM_SPLIT, idx, k, ncols1, ncols2, kv, (int)ns, FASV_MMA_THREADS, fasv_mma_smem(k),
+        set_route(r, FASV_FAM_SPLIT, idx, k, ncols1, ncols2, kv, (int)ns, fasv_mma_threads(k), fasv_mma_smem(k),
                   fasv_split_scratch(n, (int)ns), n->k.type, n->v.type,
                   "long KV on a starved grid: split-KV on the tensor cores, then combine", NULL, NULL);
     else if (typed)

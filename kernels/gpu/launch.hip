@@ -431,8 +431,9 @@ static fasv_gpu_status prepare(fasv_gpu *g, const fasv_gpu_launch *l, prepared *
     if (in->core == FA_CORE_VEC || mma_core) {
         if (in->core == FA_CORE_VEC && (r->threads % W || r->threads > FA_MAX_THREADS / 2))
             ROUTE_ERR("threads=%d is not a multiple of the warp size %d up to %d", r->threads, W, FA_MAX_THREADS / 2);
-        if (mma_core && (r->threads != FA_MMA_THREADS || W != 32))
-            ROUTE_ERR("%s runs %d threads of warps of 32, the route says %d on warps of %d", r->key, FA_MMA_THREADS,
+        const int mma_threads = in->core == FA_CORE_MMAD ? FA_MMAD_THREADS(in->dk) : FA_MMA_THREADS;
+        if (mma_core && (r->threads != mma_threads || W != 32))
+            ROUTE_ERR("%s runs %d threads of warps of 32, the route says %d on warps of %d", r->key, mma_threads,
                       r->threads, W);
         if (dk != in->dk || dv != in->dv)
             ROUTE_ERR("instance %s needs Dk=%d Dv=%d, node has %lld,%lld", r->key, in->dk, in->dv, (long long)dk, (long long)dv);
@@ -442,7 +443,7 @@ static fasv_gpu_status prepare(fasv_gpu *g, const fasv_gpu_launch *l, prepared *
                       fasv_type_name(n->k.type), fasv_type_name(n->v.type));
         const int want_kv = in->core == FA_CORE_VEC   ? fa_vec_kv(in->dk, r->threads)
                             : in->core == FA_CORE_MMA ? fa_mma_kv(in->dk)
-                                                      : FA_MMAD_KV;
+                                                      : FA_MMAD_KV(in->dk);
         if (r->kv_tile != want_kv)
             ROUTE_ERR("%s steps %d keys, the route says kv_tile=%d", r->key, want_kv, r->kv_tile);
     } else {
