@@ -294,16 +294,27 @@ static void emulate_decode(const fasv_node *n, const fasv_data *d, int n_split, 
                     pk[D] = m, pk[D + 1] = lv * un;
                 }
                 float *dst = out + ((s * nq + i) * nh + h) * D;
-                /* the combine: one maximum, the weights; L in split order;
+                /* the combine: one maximum, the weights; L by 32 lanes
+                 * (lane λ the splits λ, λ + 32, ... in order), then a
+                 * butterfly (lane λ adds lane λ ^ o, o = 16, 8, ..., 1);
                  * element e summed by J = 256 / (D / 2) groups (group j the
                  * splits j, j + J, ... in order), the groups added in order */
-                float m = -INFINITY, l = 0.0f;
+                float m = -INFINITY, l = 0.0f, ll[32], lt[32];
                 for (int k = 0; k < n_split; k++) m = fmaxf(m, part[k * (D + 2) + D]);
                 for (int k = 0; k < n_split; k++) {
                     const float mk = part[k * (D + 2) + D];
                     wk[k] = mk == -INFINITY ? 0.0f : expf(mk - m);
-                    if (wk[k] != 0.0f) l = fmaf(part[k * (D + 2) + D + 1], wk[k], l);
                 }
+                for (int ln = 0; ln < 32; ln++) {
+                    ll[ln] = 0.0f;
+                    for (int k = ln; k < n_split; k += 32)
+                        if (wk[k] != 0.0f) ll[ln] = fmaf(part[k * (D + 2) + D + 1], wk[k], ll[ln]);
+                }
+                for (int o = 16; o > 0; o >>= 1) {
+                    for (int ln = 0; ln < 32; ln++) lt[ln] = ll[ln] + ll[ln ^ o];
+                    memcpy(ll, lt, sizeof ll);
+                }
+                l = ll[0];
                 const int J = D / 2 >= 256 ? 1 : 256 / (int)(D / 2);
                 for (int64_t e = 0; e < D; e++) {
                     float o = 0.0f;

@@ -7,8 +7,9 @@ VARIANT", from gpu_perf), a header and one line per block
 of the split kernel ("k") and of the combine ("c"): index, SM, then the
 block's timestamps in ns from the earliest block start (-1: not reached):
     k: start, first sub-tile landed (warp 0), loop done (all warps),
-       partials written, end
-    c: start, split grid done (griddepcontrol.wait returned), -, -, end
+       partials written, end[, fragments stored, warp 0's rows merged]
+    c: start, split grid done (griddepcontrol.wait returned), weights and
+       sum known, partials summed, end[, -, -]
 This prints, per record, where a launch's time goes: when blocks start, how
 long the first sub-tile takes, the loop, the epilogue, how far apart the
 blocks end, and the combine.
@@ -54,6 +55,9 @@ def summary(head, rows):
     row("first sub-tile (from start)", first)
     row("loop (first sub-tile to all warps done)", loop)
     row("merge of warps + partials written", epi)
+    row("  fragments to shared memory", [r[8] - r[5] for r in k if r[8] >= 0 and r[5] >= 0])
+    row("  merge and writes (warp 0)", [r[9] - r[8] for r in k if r[9] >= 0 and r[8] >= 0])
+    row("  the other warps (to all written)", [r[6] - r[9] for r in k if r[9] >= 0 and r[6] >= 0])
     row("partials written (time)", written)
     row("block end (time)", ends)
     # a late start is a second wave: blocks that began after the first block ended
@@ -68,6 +72,12 @@ def summary(head, rows):
         out.append(f"combine: {len(c)} blocks; started {us(min(cs))}..{us(max(cs))}; wait released "
                    f"{us(min(cw))}..{us(max(cw))} (last split block ended {us(max(ends))}); "
                    f"last combine end {us(max(ce))} us")
+        cwt = [r[5] - r[4] for r in c if r[5] >= 0 and r[4] >= 0]
+        csm = [r[6] - r[5] for r in c if r[6] >= 0 and r[5] >= 0]
+        cwr = [r[7] - r[6] for r in c if r[7] >= 0 and r[6] >= 0]
+        if cwt and csm and cwr:
+            out.append(f"combine phases (median us): release to weights and sum {us(pct(cwt, 0.5))}, "
+                       f"to partials summed {us(pct(csm, 0.5))}, to written {us(pct(cwr, 0.5))}")
     return "\n".join(out)
 
 
@@ -91,12 +101,12 @@ def main():
             head, rows, label = label + line[len("# trace "):].strip(), [], ""
         elif line.strip() and head:
             f = line.split()
-            if len(f) != 8 or f[0] not in ("k", "c"):
-                print(f"gpu_trace: {path}:{no}: expected 'k|c INDEX SM T1 T2 T3 T4 T5', got {line.strip()[:60]!r}",
+            if len(f) not in (8, 10) or f[0] not in ("k", "c"):
+                print(f"gpu_trace: {path}:{no}: expected 'k|c INDEX SM T1 T2 T3 T4 T5 [T6 T7]', got {line.strip()[:60]!r}",
                       file=sys.stderr)
                 return 2
             try:
-                rows.append([f[0], int(f[1]), int(f[2])] + [int(x) for x in f[3:]])
+                rows.append([f[0], int(f[1]), int(f[2])] + [int(x) for x in f[3:]] + [-1] * (10 - len(f)))
             except ValueError:
                 print(f"gpu_trace: {path}:{no}: not integers: {line.strip()[:60]!r}", file=sys.stderr)
                 return 2

@@ -59,10 +59,12 @@ static __device__ __forceinline__ void fa_wait_for_prerequisites(void) {
 /* Diagnostics (p.trace, set only under FASV_GPU_TRACE): a block's record is
  * FA_TRACE_WORDS words: the SM it ran on, then nanosecond timestamps of the
  * device's global timer. MMA decode body: block start, warp 0's first
- * sub-tile landed, every warp's loop done, partials written, end. Combine:
- * start, prerequisites met (the split grid done), 0, 0, end. A word stays 0
- * where the event did not happen. NVIDIA only (0 elsewhere). */
-#define FA_TRACE_WORDS 6
+ * sub-tile landed, every warp's loop done, partials written, end, the
+ * warps' fragments stored, the rows' weights known. Combine: start,
+ * prerequisites met (the split grid done), weights and sum known, partials
+ * summed, end, 0, 0. A word stays 0 where the event did not happen. NVIDIA
+ * only (0 elsewhere). */
+#define FA_TRACE_WORDS 8
 static __device__ __forceinline__ void fa_trace(const fa_params &p, int64_t block, int word) {
 #if defined(__CUDA_ARCH__)
     if (p.trace) {
@@ -782,14 +784,18 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
  *     M = max_k m_k,  w_k = exp(m_k - M)  (0 for a split without a key:
  *     m_k = -inf),  O = sum_k w_k O_k,  L = sum_k w_k l_k.
  * Latency, not bandwidth, is the cost (a row's partials are a few KB, in
- * L2), so every load is issued at once: thread t takes the element pair e =
- * t % P (P = Dv / 2 pairs) and the splits k = j, j + J, ... of its group j =
- * t / P (J = FA_COMBINE_THREADS / P groups), up to FA_COMBINE_LOADS loads in
- * flight, while threads 0 .. ns - 1 load the (m_k, l_k). Fixed orders: a
- * group sums its splits in increasing k with explicit FMAs (a weight of 0
- * adds nothing), the groups' sums are added in order j = 0, 1, ...; L is
- * summed in increasing k by one thread: the same input gives the same bits
- * (bench/calib_mma emulates this order). */
+ * L2, and every dependent step costs its full latency), so every load is
+ * issued at once and the chain is short: thread t takes the element pair e
+ * = t % P (P = Dv / 2 pairs) and the splits k = j, j + J, ... of its group
+ * j = t / P (J = FA_COMBINE_THREADS / P groups), up to FA_COMBINE_LOADS
+ * loads in flight, while warp 0 loads every (m_k, l_k) (lane λ the splits
+ * λ, λ + W, ...), reduces M, writes the weights to shared memory and sums
+ * L; one barrier, then each thread weighs its splits. Fixed orders: a group
+ * sums its splits in increasing k with explicit FMAs (a weight of 0 adds
+ * nothing); the groups' sums are added in order j = 0, 1, ...; L: lane λ
+ * sums w_k l_k over its splits in increasing k (FMAs), then the lanes' sums
+ * are added by a butterfly (xor W/2, ..., 1): the same input gives the same
+ * bits (bench/calib_mma emulates this order for W = 32). */
 #define FA_COMBINE_LOADS 16
 
 static __device__ __forceinline__ float fa_ld_l2(const float *p) {
@@ -808,12 +814,16 @@ static __device__ __forceinline__ float2 fa_ld2_l2(const float *p) {
 }
 
 #ifdef FA_DEFINE_KERNELS /* the non-template kernel lives in fa_split.hip only */
-__global__ void __launch_bounds__(FA_COMBINE_THREADS) fa_combine_kernel(const fa_params p) {
-    __shared__ float wk[FA_SPLIT_MAX], lk[FA_SPLIT_MAX], wmax[FA_COMBINE_THREADS / FA_WARP_SIZE], msum[2];
+/* at most 128 registers (2 blocks per SM): a combine block launched early
+ * (PDL) must fit beside a decode-body block (up to 248 registers x 128
+ * threads) to start while that runs */
+__global__ void __launch_bounds__(FA_COMBINE_THREADS, 2) fa_combine_kernel(const fa_params p) {
+    __shared__ float wk[FA_SPLIT_MAX], msum[2];
     __shared__ float2 gsum[FA_COMBINE_THREADS];
+    constexpr int W = FA_WARP_SIZE, LW = (FA_SPLIT_MAX + W - 1) / W; /* splits per lane for M and L */
     const int64_t row = blockIdx.x;
     const int h = (int)(row % p.n_head), i = (int)((row / p.n_head) % p.n_q), s = (int)(row / ((int64_t)p.n_head * p.n_q));
-    const int t = threadIdx.x, dv = p.dv, ns = p.n_split, P = dv / 2;
+    const int t = threadIdx.x, dv = p.dv, ns = p.n_split, P = dv / 2, ln = t % W;
     const int J = P >= FA_COMBINE_THREADS ? 1 : FA_COMBINE_THREADS / P;
     const float *base = p.part + fa_part_idx(&p, h, i, s, 0);
     const int64_t stride = dv + 2;
@@ -822,51 +832,65 @@ __global__ void __launch_bounds__(FA_COMBINE_THREADS) fa_combine_kernel(const fa
     if (t == 0) fa_trace(p, row, 2);
     fa_params q1 = p;
     q1.n_split = 1;
+    /* warp 0: the (m_k, l_k) of k = ln, ln + W, ... */
+    float ml[LW], ll[LW];
+#pragma unroll
+    for (int v = 0; v < LW; v++) {
+        const int k = ln + v * W;
+        ml[v] = t < W && k < ns ? fa_ld_l2(base + k * stride + dv) : FA_NEG_INF;
+        ll[v] = t < W && k < ns ? fa_ld_l2(base + k * stride + dv + 1) : 0.0f;
+    }
     /* pairs e0 + (t % P) in rounds of FA_COMBINE_THREADS (one round below Dv = 512) */
     for (int e0 = 0; e0 < P; e0 += FA_COMBINE_THREADS) {
         const int j = t / P, e = e0 + t % P, d = 2 * e;
         const bool mine = j < J && e < P;
         float2 x[FA_COMBINE_LOADS];
         float2 o = make_float2(0.0f, 0.0f);
-        /* the first FA_COMBINE_LOADS of this thread's splits: in flight now */
+        /* the first FA_COMBINE_LOADS of this thread's splits: in flight now
+         * (the loop stops at the group's last split: fewer instructions) */
 #pragma unroll
         for (int u = 0; u < FA_COMBINE_LOADS; u++) {
             const int k = j + u * J;
-            x[u] = mine && k < ns ? fa_ld2_l2(base + k * stride + d) : make_float2(0.0f, 0.0f);
+            if (k >= ns) break;
+            x[u] = mine ? fa_ld2_l2(base + k * stride + d) : make_float2(0.0f, 0.0f);
         }
-        if (e0 == 0) { /* the weights, while those loads fly */
-            const float mk = t < ns ? fa_ld_l2(base + t * stride + dv) : FA_NEG_INF;
-            if (t < ns) lk[t] = fa_ld_l2(base + t * stride + dv + 1);
-            const float wm = fa_warp_max(mk);
-            if (t % FA_WARP_SIZE == 0) wmax[t / FA_WARP_SIZE] = wm;
-            __syncthreads();
-            float m = FA_NEG_INF;
+        if (e0 == 0 && t < W) { /* warp 0, while those loads fly: M, the weights, L */
+            float mm = ml[0];
 #pragma unroll
-            for (int w = 0; w < FA_COMBINE_THREADS / FA_WARP_SIZE; w++) m = fmaxf(m, wmax[w]);
-            if (t < ns) wk[t] = mk == FA_NEG_INF ? 0.0f : expf(mk - m);
-            __syncthreads();
-            if (t == 0) {
-                float l = 0.0f;
-                for (int k = 0; k < ns; k++) l = wk[k] != 0.0f ? fmaf(lk[k], wk[k], l) : l;
-                msum[0] = m, msum[1] = l;
+            for (int v = 1; v < LW; v++) mm = fmaxf(mm, ml[v]);
+            const float M = fa_warp_max(mm);
+            float l = 0.0f;
+#pragma unroll
+            for (int v = 0; v < LW; v++) {
+                const int k = ln + v * W;
+                const float w = ml[v] == FA_NEG_INF ? 0.0f : expf(ml[v] - M);
+                if (k < ns) wk[k] = w;
+                if (w != 0.0f) l = fmaf(ll[v], w, l);
             }
+            l = fa_warp_sum(l); /* the butterfly */
+            if (t == 0) msum[0] = M, msum[1] = l;
         }
+        __syncthreads(); /* wk, msum */
+        if (t == 0) fa_trace(p, row, 3);
         for (int u0 = 0;; u0 += FA_COMBINE_LOADS) {
 #pragma unroll
             for (int u = 0; u < FA_COMBINE_LOADS; u++) {
                 const int k = j + (u0 + u) * J;
-                const float w = mine && k < ns ? wk[k] : 0.0f;
+                if (k >= ns) break;
+                const float w = wk[k];
                 if (w != 0.0f) o.x = fmaf(x[u].x, w, o.x), o.y = fmaf(x[u].y, w, o.y);
             }
             if (j + (u0 + FA_COMBINE_LOADS) * J >= ns) break; /* uniform per group; ns <= FA_SPLIT_MAX */
 #pragma unroll
             for (int u = 0; u < FA_COMBINE_LOADS; u++) {
                 const int k = j + (u0 + FA_COMBINE_LOADS + u) * J;
-                x[u] = mine && k < ns ? fa_ld2_l2(base + k * stride + d) : make_float2(0.0f, 0.0f);
+                if (k >= ns) break;
+                x[u] = mine ? fa_ld2_l2(base + k * stride + d) : make_float2(0.0f, 0.0f);
             }
         }
         gsum[t] = o;
         __syncthreads();
+        if (t == 0) fa_trace(p, row, 4);
         if (j == 0 && e < P) {
             float2 r = gsum[t];
             for (int g = 1; g < J; g++) r.x += gsum[g * P + t].x, r.y += gsum[g * P + t].y;

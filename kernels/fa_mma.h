@@ -69,7 +69,8 @@ static inline int64_t fa_mma_smem(int d, int t) {
 /* The decode body fa_mmad_kernel<d, t> (typed SPLIT instances of 16 slots):
  * 16 rows, each of the FA_MMAD_WARPS(d) warps FA_MMAD_WK keys per block
  * step of FA_MMAD_KV(d), a ring of FA_MMAD_STAGES(d) sub-tiles per warp.
- * Shared memory: 16 row factors (f32), Q terms x 16 x d, and warps x stages
+ * Shared memory: 16 row factors (f32) and 16 row destinations (int64
+ * offsets of the rows' partials), Q terms x 16 x d, and warps x stages
  * x (K, V) x WK x d, in 2-byte elements (the planner's fasv_mma_smem for these
  * instances; the end-of-loop merge reuses the rings and Q's area). */
 #define FA_MMAD_COLS 16
@@ -81,7 +82,7 @@ static inline int64_t fa_mma_smem(int d, int t) {
 #define FA_MMAD_KV(d) FASV_MMAD_KV(d)
 #define FA_MMAD_STAGES(d) FASV_MMAD_STAGES(d)
 static inline int64_t fa_mmad_smem(int d, int t) {
-    return 4 * FA_MMAD_COLS +
+    return 12 * FA_MMAD_COLS +
            2 * ((int64_t)fa_mma_terms(t) * FA_MMAD_COLS * d +
                 (int64_t)FA_MMAD_WARPS(d) * FA_MMAD_STAGES(d) * 2 * FA_MMAD_WK * d);
 }
@@ -592,15 +593,15 @@ __global__ void __launch_bounds__(FA_MMA_THREADS, 2) fa_mma_kernel(const fa_para
 /* ---- the decode body: typed SPLIT instances of 16 slots ------------------ */
 
 /* D: exact head size (Dk = Dv); T: K/V type (FA_F16 or FA_BF16). One block
- * = 4 warps = the block's <= 16 column slots (in decode: n_q = 1 times up to
- * 8 GQA heads of one KV head), one KV chunk (a split's, or all keys). Every
- * one of the NW = FA_MMAD_WARPS(D) warps holds all 16 rows and takes its own
- * keys: warp w the 16 keys at lo + 16w + 16 NW t of step t, streamed through
- * its own ring of FA_MMAD_STAGES sub-tiles by cp.async (no block barrier in
- * the loop: a warp waits for its own copies and __syncwarp()s), so the warps
- * compute and load at the same time. Each warp keeps its own (O, max, sum); at the end they are
- * merged in a fixed order in shared memory and written through fa_write
- * (split partials, or the output with the sink). */
+ * = NW = FA_MMAD_WARPS(D) warps = the block's <= 16 column slots (in
+ * decode: n_q = 1 times up to 8 GQA heads of one KV head), one split's KV
+ * chunk (a SPLIT route always has n_split >= 2). Every warp holds all 16
+ * rows and takes its own keys: warp w the 16 keys at lo + 16w + 16 NW t of
+ * step t, streamed through its own ring of FA_MMAD_STAGES sub-tiles by
+ * cp.async (no block barrier in the loop: a warp waits for its own copies
+ * and __syncwarp()s), so the warps compute and load at the same time. Each
+ * warp keeps its own (O, max, sum); at the end they are merged in a fixed
+ * order in shared memory and written as the split's partials. */
 template <int D, int T>
 __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_params p) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
@@ -615,7 +616,8 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     constexpr float PL2 = T == FA_F16 ? 15.0f : 0.0f;
     extern __shared__ uint4 fa_smem_mmad[];
     float *Rs = (float *)fa_smem_mmad;                  /* [16] logit factors of the rows */
-    uint16_t *Qs = (uint16_t *)(Rs + R);                /* [NT][16][D] */
+    int64_t *Rd = (int64_t *)(Rs + R);                  /* [16] the rows' partials in p.part (-1: no column) */
+    uint16_t *Qs = (uint16_t *)(Rd + R);                /* [NT][16][D] */
     uint8_t *ring = (uint8_t *)(Qs + NT * R * D);       /* [NW][S][K | V][WK][D] */
     const uint32_t sQ = fa_smem_addr(Qs);
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
@@ -650,7 +652,7 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     float qg[4][D / 32];
     bool okg[4];
     if (qw) fa_mma_load_q4<D>(p, 4 * warp, s, lane, qg, okg);
-#pragma unroll
+#pragma unroll 1 /* one copy of issue()'s unrolled copies: the code before the loop runs cold */
     for (int t = 0; t < S; t++) {
         if (jw + t * KV < hi) issue(t, jw + t * KV);
         fa_cp_commit();
@@ -661,6 +663,10 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
         if (lane == 0)
 #pragma unroll
             for (int u = 0; u < 4; u++) Rs[4 * warp + u] = fac[u];
+    }
+    if (tid < R) { /* the epilogue's row table, while the ring loads */
+        int i = 0, h = 0;
+        Rd[tid] = fa_vec_col(p, tid, &i, &h) ? fa_part_idx(&p, h, i, s, split) : -1;
     }
     __syncthreads();
     const float rs[2] = {Rs[g], Rs[g + 8]};
@@ -721,8 +727,10 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
      * .. g + 3, the same columns) hit distinct banks, and a warp reading 32
      * consecutive pairs of a row still does */
     float *Os = (float *)ring;
-    float *Ms = (float *)Qs; /* [NW][16] */
-    float *Ls = Ms + NW * R; /* [NW][16] */
+    float *Ms = (float *)Qs;  /* [NW][16] the warps' maxima */
+    float *Ls = Ms + NW * R;  /* [NW][16] the warps' sums */
+    float *Wt = Ls + NW * R;  /* [NW][16] the warps' merge weights */
+    static_assert(3 * NW * R * 4 <= NT * R * D * 2, "the merge's tables fit in Q's area");
     auto os = [&](int w, int row, int q) { return Os + (w * R + row) * D + 2 * (q ^ ((row & 3) << 2)); };
 #pragma unroll
     for (int r = 0; r < 2; r++) {
@@ -736,44 +744,58 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
         }
     }
     __syncthreads();
-    /* warp w merges rows w, w + NW, ...: the row's merge weights, max and
-     * sum once, then each lane 4 FMAs per element of its pairs lane, lane +
-     * 32, ...: consecutive lanes, consecutive elements (coalesced writes) */
-    const float un = ldexpf(1.0f, -(int)PL2); /* O and l back from the P scale (exact) */
-    for (int row = warp; row < (two ? R : R / 2); row += NW) {
-        int i, h;
-        if (!fa_vec_col(p, row, &i, &h)) continue;
-        float m = FA_NEG_INF, f[NW], lv = 0.0f;
+    if (tid == 0) fa_trace(p, tb, 6);
+    /* The merge, in parallel over rows and elements (one warp per
+     * scheduler, so every dependent step costs its full latency: short
+     * chains, no per-row serial work). Thread `row` < nr: the row's maximum,
+     * the warps' weights exp(m_w - m) in order w = 0, 1, ... (a warp
+     * without a key weighs 0) and the sum; then thread tid the element pair
+     * tid % (D / 2) of rows tid / (D / 2), + threads / (D / 2), ...: O =
+     * sum_w f_w O_w in order w, each step an FMA; partials scaled back from
+     * the P scale (exact), at the row's offset from the prologue's table. */
+    const int nr = two ? R : R / 2;
+    const float un = ldexpf(1.0f, -(int)PL2);
+    if (tid < nr) {
+        const int row = tid;
+        float m = FA_NEG_INF, lv = 0.0f;
 #pragma unroll
         for (int w = 0; w < NW; w++) m = fmaxf(m, Ms[w * R + row]);
 #pragma unroll
         for (int w = 0; w < NW; w++) {
             const float mw = Ms[w * R + row];
-            f[w] = mw == FA_NEG_INF ? 0.0f : expf(mw - m); /* a warp without a key adds nothing */
-            if (mw != FA_NEG_INF) lv += f[w] * Ls[w * R + row];
+            const float f = mw == FA_NEG_INF ? 0.0f : expf(mw - m);
+            Wt[w * R + row] = f;
+            if (mw != FA_NEG_INF) lv = fmaf(f, Ls[w * R + row], lv);
         }
-        float *dst = p.n_split > 1 ? p.part + fa_part_idx(&p, h, i, s, split) : NULL;
-#pragma unroll
-        for (int q = lane; q < D / 2; q += 32) {
-            float2 ov = make_float2(0.0f, 0.0f);
-#pragma unroll
-            for (int w = 0; w < NW; w++)
-                if (Ms[w * R + row] != FA_NEG_INF) {
-                    const float2 x = *(const float2 *)os(w, row, q);
-                    ov.x += f[w] * x.x;
-                    ov.y += f[w] * x.y;
-                }
-            if (dst) {
-                *(float2 *)(dst + 2 * q) = make_float2(ov.x * un, ov.y * un);
-            } else {
-                fa_write(p, 2 * q, i, h, s, split, ov.x * un, m, lv * un);
-                fa_write(p, 2 * q + 1, i, h, s, split, ov.y * un, m, lv * un);
-            }
-        }
-        if (dst && lane == 0) {
+        if (Rd[row] >= 0) {
+            float *dst = p.part + Rd[row];
             dst[D] = m;
             dst[D + 1] = lv * un;
         }
+    }
+    __syncthreads();
+    if (tid == 0) fa_trace(p, tb, 7);
+    /* Not unrolled: this code runs once per block, cold, at the end (an
+     * unrolled copy per iteration cost more in instruction fetches than it
+     * saved; Nsight Compute: "no instruction" stalls) */
+    constexpr int P2 = D / 2, RS = 32 * NW / P2; /* pairs per row (32..128); rows per pass */
+    static_assert(P2 % 32 == 0 && (32 * NW) % P2 == 0, "a warp's pairs share a row; a thread keeps its pair");
+    const int q = tid % P2;
+#pragma unroll 2 /* two rows' chains overlap; not more: this code runs once, cold */
+    for (int row = tid / P2; row < nr; row += RS) {
+        const int64_t at = Rd[row];
+        if (at < 0) continue; /* uniform per warp */
+        float2 ov = make_float2(0.0f, 0.0f);
+#pragma unroll
+        for (int w = 0; w < NW; w++)
+            if (Ms[w * R + row] != FA_NEG_INF) {
+                const float f = Wt[w * R + row];
+                const float2 x = *(const float2 *)os(w, row, q);
+                ov.x = fmaf(f, x.x, ov.x);
+                ov.y = fmaf(f, x.y, ov.y);
+            }
+        /* a SPLIT route has n_split >= 2 (the launch checks it): partials */
+        *(float2 *)(p.part + at + 2 * q) = make_float2(ov.x * un, ov.y * un);
     }
     if (p.trace) { /* uniform: diagnostics only */
         __syncthreads();

@@ -76,7 +76,7 @@ int fasv_mma_q_terms(const fasv_kinst *k);
  *   Q terms   q_terms x 64 x D     (staged, then read by ldmatrix)
  *   K tile    kv_tile x D
  *   V tile    kv_tile x D
- * the decode body: 16 row factors (4 bytes each), then
+ * the decode body: 16 row factors and 16 row destinations (12 bytes a row), then
  *   Q terms   q_terms x 16 x D
  *   rings     warps x stages x (K, V) x 16 keys x D                */
 int64_t fasv_mma_smem(const fasv_kinst *k);
