@@ -634,15 +634,25 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     const uint8_t *vb = p.v + fa_v_off(&p, 0, h0, s);
     const int jw = lo + warp * WK; /* this warp's keys: jw + t * KV + [0, WK) */
     /* copy the warp's sub-tile at key j into ring stage st; rows at or past hi zero-filled */
+    /* lane l copies chunk l % CPR of rows l / CPR + RPI t: the row
+     * addresses advance by a fixed stride (64-bit index arithmetic once per
+     * sub-tile, not per copy: the integer work before the loop ran cold and
+     * dominated the first sub-tile's wait; Nsight Compute source counters) */
+    constexpr int RPI = 32 / CPR; /* rows per copy instruction of a warp: 4, 2, 1 at D = 64, 128, 256 */
+    const int r0 = lane / CPR, c0 = lane % CPR;
+    const int64_t ks = (int64_t)RPI * p.nbk1, vs = (int64_t)RPI * p.nbv1;
     auto issue = [&](int st, int j) {
         const uint32_t kt = sR + st * 2 * SUB;
+        const uint8_t *kz = kb + (int64_t)j * p.nbk1 + c0 * 16, *vz = vb + (int64_t)j * p.nbv1 + c0 * 16;
+        const uint8_t *kp = kz + (int64_t)r0 * p.nbk1, *vp = vz + (int64_t)r0 * p.nbv1;
 #pragma unroll
-        for (int t = 0; t < WK * CPR / 32; t++) {
-            const int idx = lane + 32 * t, r = idx / CPR, c = idx % CPR, key = j + r;
-            const bool ok = key < hi;
-            const int64_t jj = ok ? key : j;
-            fa_cp16(kt + fa_sw<D>(r, c * 8), kb + jj * p.nbk1 + c * 16, ok ? 16 : 0);
-            fa_cp16(kt + SUB + fa_sw<D>(r, c * 8), vb + jj * p.nbv1 + c * 16, ok ? 16 : 0);
+        for (int t = 0; t < WK / RPI; t++) {
+            const int r = r0 + t * RPI;
+            const bool ok = j + r < hi; /* else zero-filled from a valid row (j's) */
+            fa_cp16(kt + fa_sw<D>(r, c0 * 8), ok ? kp : kz, ok ? 16 : 0);
+            fa_cp16(kt + SUB + fa_sw<D>(r, c0 * 8), ok ? vp : vz, ok ? 16 : 0);
+            kp += ks;
+            vp += vs;
         }
     };
     /* Q's loads first (a few hundred bytes, at the head of the memory
