@@ -81,11 +81,7 @@ static inline int64_t fa_mma_smem(int d, int t) {
 #define FA_MMAD_THREADS(d) FASV_MMAD_THREADS(d)
 #define FA_MMAD_KV(d) FASV_MMAD_KV(d)
 #define FA_MMAD_STAGES(d) FASV_MMAD_STAGES(d)
-static inline int64_t fa_mmad_smem(int d, int t) {
-    return 12 * FA_MMAD_COLS +
-           2 * ((int64_t)fa_mma_terms(t) * FA_MMAD_COLS * d +
-                (int64_t)FA_MMAD_WARPS(d) * FA_MMAD_STAGES(d) * 2 * FA_MMAD_WK * d);
-}
+static inline int64_t fa_mmad_smem(int d, int t) { return FASV_MMAD_SMEM(d, fa_mma_terms(t)); }
 
 #if defined(FASV_CUDA)
 #include <cuda_bf16.h>
@@ -633,11 +629,11 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     const uint8_t *kb = p.k + fa_k_off(&p, 0, h0, s);
     const uint8_t *vb = p.v + fa_v_off(&p, 0, h0, s);
     const int jw = lo + warp * WK; /* this warp's keys: jw + t * KV + [0, WK) */
-    /* copy the warp's sub-tile at key j into ring stage st; rows at or past hi zero-filled */
-    /* lane l copies chunk l % CPR of rows l / CPR + RPI t: the row
-     * addresses advance by a fixed stride (64-bit index arithmetic once per
-     * sub-tile, not per copy: the integer work before the loop ran cold and
-     * dominated the first sub-tile's wait; Nsight Compute source counters) */
+    /* copy the warp's sub-tile at key j into ring stage st; rows at or past
+     * hi zero-filled. Lane l copies chunk l % CPR of rows l / CPR + RPI t:
+     * the row addresses advance by a fixed stride (64-bit index arithmetic
+     * once per sub-tile, not per copy: fewer instructions; the timing was
+     * unchanged on an H100) */
     constexpr int RPI = 32 / CPR; /* rows per copy instruction of a warp: 4, 2, 1 at D = 64, 128, 256 */
     const int r0 = lane / CPR, c0 = lane % CPR;
     const int64_t ks = (int64_t)RPI * p.nbk1, vs = (int64_t)RPI * p.nbv1;
@@ -662,7 +658,7 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     float qg[4][D / 32];
     bool okg[4];
     if (qw) fa_mma_load_q4<D>(p, 4 * warp, s, lane, qg, okg);
-#pragma unroll 1 /* one copy of issue()'s unrolled copies: the code before the loop runs cold */
+#pragma unroll 1 /* one copy of issue()'s unrolled copies before the loop: fewer instructions */
     for (int t = 0; t < S; t++) {
         if (jw + t * KV < hi) issue(t, jw + t * KV);
         fa_cp_commit();
@@ -785,9 +781,9 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     }
     __syncthreads();
     if (tid == 0) fa_trace(p, tb, 7);
-    /* Not unrolled: this code runs once per block, cold, at the end (an
-     * unrolled copy per iteration cost more in instruction fetches than it
-     * saved; Nsight Compute: "no instruction" stalls) */
+    /* Unrolled twice, not per iteration: this code runs once per block (a
+     * copy per iteration cost more in instruction fetches than it saved;
+     * Nsight Compute: "no instruction" stalls) */
     constexpr int P2 = D / 2, RS = 32 * NW / P2; /* pairs per row (32..128); rows per pass */
     static_assert(P2 % 32 == 0 && (32 * NW) % P2 == 0, "a warp's pairs share a row; a thread keeps its pair");
     const int q = tid % P2;

@@ -21,8 +21,7 @@ int fasv_mma_q_terms(const fasv_kinst *k) { return k->type_k == FASV_TYPE_BF16 ?
 
 int64_t fasv_mma_smem(const fasv_kinst *k) {
     if (fasv_mma_decode_body(k))
-        return 12 * FASV_MMAD_COLS + 2 * ((int64_t)fasv_mma_q_terms(k) * FASV_MMAD_COLS * k->dk +
-                                         (int64_t)FASV_MMAD_WARPS(k->dk) * fasv_mma_stages(k) * 2 * FASV_MMAD_WK * k->dk);
+        return FASV_MMAD_SMEM(k->dk, fasv_mma_q_terms(k));
     return 2 * ((int64_t)fasv_mma_q_terms(k) * FASV_MMA_COLS * k->dk + 2 * (int64_t)fasv_mma_kv(k) * k->dk);
 }
 

@@ -57,6 +57,13 @@ extern "C" {
 #define FASV_MMAD_STAGES(dk) ((dk) <= 64 ? 4 : (dk) <= 128 ? FASV_MMAD_STAGES_128 : FASV_MMAD_STAGES_256)
 #define FASV_MMAD_THREADS(dk) (32 * FASV_MMAD_WARPS(dk))      /* threads per block */
 #define FASV_MMAD_KV(dk) (FASV_MMAD_WK * FASV_MMAD_WARPS(dk)) /* keys per block step */
+/* Shared memory of the decode body, in bytes, with `terms` Q terms: 16 row
+ * factors (f32) and 16 row offsets (int64), then in 2-byte elements Q's
+ * terms x 16 x D and warps x stages x (K, V) x 16 keys x D (fasv_mma_smem
+ * and the kernel's fa_mmad_smem). */
+#define FASV_MMAD_SMEM(dk, terms)                                                                                      \
+    (12LL * FASV_MMAD_COLS + 2LL * ((int64_t)(terms) * FASV_MMAD_COLS * (dk) +                                          \
+                                   (int64_t)FASV_MMAD_WARPS(dk) * FASV_MMAD_STAGES(dk) * 2 * FASV_MMAD_WK * (dk)))
 
 /* Whether k runs the decode body (a SPLIT instance of 16 slots) rather than
  * the MMA family's kernel. */
