@@ -209,8 +209,8 @@ static void emulate(const fasv_node *n, const fasv_data *d, float *out) {
 }
 
 /* The MMA decode body (fa_mmad_kernel) and the combine, for a node the
- * planner routes there with n_split splits: per split, NW = FASV_MMAD_WARPS(D)
- * warps each take the 16 keys at lo + 16w + 16 NW t; Q.K keeps one f32 accumulator per Q term (a
+ * planner routes there with n_split splits: split k's NW = FASV_MMAD_WARPS(D)
+ * warps each take the 16 keys at 16 NW k + 16w + 16 NW n_split t; Q.K keeps one f32 accumulator per Q term (a
  * rounding per 16-element chunk into each), added at the end, lowest term
  * first; P.V adds one 16-key chunk per step; each warp has its own (m, l, O);
  * the warps merge in order w = 0..NW-1 (f * x + acc contracted to an FMA, as
@@ -235,16 +235,15 @@ static void emulate_decode(const fasv_node *n, const fasv_data *d, int n_split, 
             for (int64_t i = 0; i < nq; i++) {
                 const uint8_t *mk = n->has_mask ? fasv_data_row(d, n, FASV_MASK, i, h % m2, s % m3) : NULL;
                 const float rs = emu_q(&E, n, d, s, i, h, q, qt);
-                const int64_t T = (nkv + KVS - 1) / KVS;
                 for (int k = 0; k < n_split; k++) {
-                    const int64_t lo = (int64_t)k * T / n_split * KVS, hi0 = ((int64_t)k + 1) * T / n_split * KVS;
-                    const int64_t hi = hi0 < nkv ? hi0 : nkv;
+                    /* split k: the block steps k, k + n_split, ... (interleaved) */
+                    const int64_t lo = (int64_t)k * KVS, hi = nkv;
                     float mw[8], lw[8];
                     for (int w = 0; w < NW; w++) {
                         float *o = ow + w * D;
                         float m = -INFINITY, l = 0.0f;
                         for (int64_t e = 0; e < D; e++) o[e] = 0.0f;
-                        for (int64_t j0 = lo + 16 * w; j0 < hi; j0 += KVS) {
+                        for (int64_t j0 = lo + 16 * w; j0 < hi; j0 += (int64_t)KVS * n_split) {
                             float x[16], pr[2][16], tmax = -INFINITY;
                             for (int jj = 0; jj < 16; jj++) {
                                 const int64_t j = j0 + jj;

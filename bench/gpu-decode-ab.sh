@@ -14,7 +14,9 @@
 #   5. memcheck and racecheck on the decode cases;
 #   6. fasv fuzz --gpu --focus decode for FOCUS_TIME s (default 90).
 # Usage: FASV=... GPU_PERF=... [VARIANTS="name=gpu_perf ..."] [SPLITS=16,33,...]
-#        [TRACE_SPLITS=16,33] [CHECKS=0|1] bench/gpu-decode-ab.sh OUT_DIR
+#        [TRACE_SPLITS=16,33] [CHECKS=0|1] [KEEP_TRACE=0|1] bench/gpu-decode-ab.sh OUT_DIR
+# A variant may be a wrapper script (e.g. one that sets FASV_GPU_NOFLAGS=1 and
+# execs a gpu_perf); KEEP_TRACE=1 keeps the raw per-block traces.
 # Prints each section's wall time and the 32k rows of every table; everything
 # else goes into OUT_DIR/results.tgz (one file: the GPU host returns few).
 set -u
@@ -42,7 +44,7 @@ for v in "a=$PERF" ${VARIANTS:-}; do
     FASV_GPU_TRACE="$W/trace-${v%%=*}.txt" "$(realpath "${v#*=}")" --only decode --quick --reps 20 \
         --splits "$TSPLITS" >/dev/null 2>&1
     python3 bench/gpu_trace.py "$W/trace-${v%%=*}.txt" >"$W/trace-${v%%=*}.md" 2>&1
-    rm -f "$W/trace-${v%%=*}.txt"
+    [ "${KEEP_TRACE:-0}" = 1 ] || rm -f "$W/trace-${v%%=*}.txt"
 done
 lap
 if [ "${CHECKS:-1}" = 1 ]; then

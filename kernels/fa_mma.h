@@ -590,10 +590,11 @@ __global__ void __launch_bounds__(FA_MMA_THREADS, 2) fa_mma_kernel(const fa_para
 
 /* D: exact head size (Dk = Dv); T: K/V type (FA_F16 or FA_BF16). One block
  * = NW = FA_MMAD_WARPS(D) warps = the block's <= 16 column slots (in
- * decode: n_q = 1 times up to 8 GQA heads of one KV head), one split's KV
- * chunk (a SPLIT route always has n_split >= 2). Every warp holds all 16
- * rows and takes its own keys: warp w the 16 keys at lo + 16w + 16 NW t of
- * step t, streamed through its own ring of FA_MMAD_STAGES sub-tiles by
+ * decode: n_q = 1 times up to 8 GQA heads of one KV head), one split's
+ * share of the keys (a SPLIT route always has n_split >= 2): split k the
+ * block steps of KV = 16 NW keys k, k + n_split, ... Every warp holds all
+ * 16 rows and takes its own keys: warp w the 16 keys at KV k + 16w + KV
+ * n_split t of step t, streamed through its own ring of FA_MMAD_STAGES sub-tiles by
  * cp.async (no block barrier in the loop: a warp waits for its own copies
  * and __syncwarp()s), so the warps compute and load at the same time. Each
  * warp keeps its own (O, max, sum); at the end they are merged in a fixed
@@ -623,12 +624,23 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     const int64_t tb = blockIdx.x + (int64_t)gridDim.x * (blockIdx.y + (int64_t)gridDim.y * blockIdx.z);
     if (tid == 0) fa_trace(p, tb, 1);
 
+    /* Split k takes the block steps k, k + n_split, k + 2 n_split, ... of
+     * the whole KV range (interleaved: at any moment a group's blocks read
+     * neighbouring keys, which an H100 serves faster than a contiguous chunk
+     * per split, most of all at the start:
+     * bench/results/gpu-decode-interleave-2026-11-26.md) */
     int lo, hi;
-    fa_block_range(p, split, &lo, &hi);
+    {
+        fa_params whole = p;
+        whole.n_split = 1;
+        fa_block_range(whole, split, &lo, &hi); /* [0, n_kv), the kv-tail fault included */
+    }
+    lo = split * KV;
+    const int KVS = KV * p.n_split; /* keys from one of a warp's steps to its next */
     const int h0 = (blockIdx.y / p.groups) * p.gqa;
     const uint8_t *kb = p.k + fa_k_off(&p, 0, h0, s);
     const uint8_t *vb = p.v + fa_v_off(&p, 0, h0, s);
-    const int jw = lo + warp * WK; /* this warp's keys: jw + t * KV + [0, WK) */
+    const int jw = lo + warp * WK; /* this warp's keys: jw + t * KVS + [0, WK) */
     /* copy the warp's sub-tile at key j into ring stage st; rows at or past
      * hi zero-filled. Lane l copies chunk l % CPR of rows l / CPR + RPI t:
      * the row addresses advance by a fixed stride (64-bit index arithmetic
@@ -660,7 +672,7 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     if (qw) fa_mma_load_q4<D>(p, 4 * warp, s, lane, qg, okg);
 #pragma unroll 1 /* one copy of issue()'s unrolled copies before the loop: fewer instructions */
     for (int t = 0; t < S; t++) {
-        if (jw + t * KV < hi) issue(t, jw + t * KV);
+        if (jw + (int64_t)t * KVS < hi) issue(t, jw + t * KVS);
         fa_cp_commit();
     }
     if (qw) {
@@ -700,8 +712,9 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     const bool two = p.ncols1 * p.ncols2 > 8; /* rows 8..15 hold columns */
     fa_let_dependents_launch(); /* the combine may launch (it waits for this grid) */
     for (int t = 0;; t++) {
-        const int j = jw + t * KV;
-        if (j >= hi) break;
+        const int64_t j64 = jw + (int64_t)t * KVS; /* 64-bit: n_kv may come within KVS of 2^31 */
+        if (j64 >= hi) break;
+        const int j = (int)j64;
         fa_cp_wait<S - 1>(); /* this lane's copies of step t have landed ... */
         __syncwarp();        /* ... and every lane's */
         if (t == 0 && tid == 0) fa_trace(p, tb, 2);
@@ -712,8 +725,8 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
                                      two);
         fa_mma_pv<D, T, WK>(o, pa, kt + SUB, lane);
         __syncwarp(); /* every lane is done with the stage before it is refilled */
-        const int jn = j + S * KV;
-        if (jn < hi) issue(t % S, jn);
+        const int64_t jn = j64 + S * KVS;
+        if (jn < hi) issue(t % S, (int)jn);
         fa_cp_commit(); /* one group per step, empty or not: the wait above counts them */
     }
     fa_cp_wait<0>();

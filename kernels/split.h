@@ -5,12 +5,12 @@
  * "any"), the VEC body (kernels/vec.h; typed instances of 8 slots: exact
  * head size, K/V types compiled in) or the MMA decode body (kernels/mma.h;
  * typed instances of 16 slots, NVIDIA sm_80+, default precision) run over one
- * contiguous chunk of KV tiles per block: split s of n_split processes tiles
- * [s*T/n_split, (s+1)*T/n_split) of the T = ceil(n_kv / kv_tile) tiles and
- * writes, for every query row (token, head, sequence) of its columns, the
- * partial output (Dv floats, not yet divided by its sum) and its (max, sum)
- * to scratch. A combine kernel (a block per row and 64 output elements), or
- * on the MMA decode body the last block of each block group, reads the
+ * share of the T = ceil(n_kv / kv_tile) KV tiles per block: split s of
+ * n_split processes the contiguous tiles [s*T/n_split, (s+1)*T/n_split)
+ * (the MMA decode body: the interleaved tiles s, s + n_split, s + 2 n_split,
+ * ...) and writes, for every query row (token, head, sequence) of its
+ * columns, the partial output (Dv floats, not yet divided by its sum) and
+ * its (max, sum) to scratch. A combine kernel (a block per row) reads the
  * n_split partials of a row, weighs them by exp(max_s - max) and writes the
  * output. Sinks are added once, in that merge.
  * Must not know: the planner's policy.
