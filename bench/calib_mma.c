@@ -22,8 +22,10 @@
  * decode body of the typed SPLIT instances (kernels/fa_mma.h fa_mmad_kernel:
  * 16-key warp steps, one Q.K accumulator per Q term, the warps' merge, split
  * partials) and fa_combine_kernel, with the planner's split count on sm_90.
+ * --strict: exit 1 when any case fails (ctest calib_mma_decode runs the
+ * kernel's arithmetic, calib_mma_decode_q1 a weakened one that must fail).
  * usage: calib_mma [--cases N] [--seed S] [--q-terms T] [--p-terms T] [--max-work W]
- *                  [--no-p-scale] [--verbose] [--save-failures DIR] [--case FILE] [--decode]
+ *                  [--no-p-scale] [--verbose] [--save-failures DIR] [--case FILE] [--decode] [--strict]
  */
 #include <math.h>
 #include <stdio.h>
@@ -43,6 +45,7 @@ static int g_verbose = 0;
 static float g_pscale = 32768.0f;
 static const char *g_save = NULL, *g_case = NULL;
 static int g_decode = 0; /* --decode: single-row long-KV nodes, the MMA decode body and the combine */
+static int g_strict = 0; /* --strict: exit 1 when any emulated case fails the tolerance model (ctest) */
 static long g_not_routed = 0;
 static int g_qterms_f16 = 2, g_qterms_bf16 = 3, g_pterms_f16 = 1, g_pterms_bf16 = 2;
 
@@ -355,8 +358,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--save-failures") && i + 1 < argc) g_save = argv[++i];
         else if (!strcmp(argv[i], "--case") && i + 1 < argc) g_case = argv[++i];
         else if (!strcmp(argv[i], "--decode")) g_decode = 1;
+        else if (!strcmp(argv[i], "--strict")) g_strict = 1;
         else {
-            fprintf(stderr, "usage: calib_mma [--cases N] [--seed S] [--q-terms T] [--p-terms T] [--max-work W] [--no-p-scale] [--verbose] [--save-failures DIR] [--case FILE] [--decode]\n");
+            fprintf(stderr, "usage: calib_mma [--cases N] [--seed S] [--q-terms T] [--p-terms T] [--max-work W] [--no-p-scale] [--verbose] [--save-failures DIR] [--case FILE] [--decode] [--strict]\n");
             return 2;
         }
     }
@@ -480,5 +484,9 @@ int main(int argc, char **argv) {
         for (int dist = 0; dist < 3; dist++)
             printf("%-5s %-12s %8ld %8ld %14.3g\n", ti ? "bf16" : "f16", dn[dist], run[ti][dist], pass[ti][dist],
                    worst[ti][dist]);
+    if (g_strict) /* a test: every emulated case must pass the tolerance model */
+        for (int ti = 0; ti < 2; ti++)
+            for (int dist = 0; dist < 3; dist++)
+                if (pass[ti][dist] != run[ti][dist]) return 1;
     return 0;
 }
