@@ -15,7 +15,7 @@
 #   6. fasv fuzz --gpu --focus decode for FOCUS_TIME s (default 90).
 # Usage: FASV=... GPU_PERF=... [VARIANTS="name=gpu_perf ..."] [SPLITS=16,33,...]
 #        [TRACE_SPLITS=16,33] [CHECKS=0|1] [KEEP_TRACE=0|1] bench/gpu-decode-ab.sh OUT_DIR
-# A variant may be a wrapper script (e.g. one that sets FASV_GPU_NOFLAGS=1 and
+# A variant may be a wrapper script (one that sets an environment switch and
 # execs a gpu_perf); KEEP_TRACE=1 keeps the raw per-block traces.
 # Prints each section's wall time and the 32k rows of every table; everything
 # else goes into OUT_DIR/results.tgz (one file: the GPU host returns few).
