@@ -38,6 +38,8 @@
 #include "fasv/rng.h"
 #include "fasv/types.h"
 #include "kernels/mma.h"
+#include "kernels/gpu/fa_index.h"
+#include "kernels/split.h"
 #include "kernels/planner.h"
 #include "kernels/registry.h"
 
@@ -299,7 +301,8 @@ static void emulate_decode(const fasv_node *n, const fasv_data *d, int n_split, 
                 /* the combine: one maximum, the weights; L by 32 lanes
                  * (lane λ the splits λ, λ + 32, ... in order), then a
                  * butterfly (lane λ adds lane λ ^ o, o = 16, 8, ..., 1);
-                 * element e summed by J = 256 / (D / 2) groups (group j the
+                 * element e summed by J = FASV_COMBINE_THREADS / PB groups (PB: the
+                 * pairs of a combine block's slice, fa_combine_pairs) (group j the
                  * splits j, j + J, ... in order), the groups added in order */
                 float m = -INFINITY, l = 0.0f, ll[32], lt[32];
                 for (int k = 0; k < n_split; k++) m = fmaxf(m, part[k * (D + 2) + D]);
@@ -317,7 +320,8 @@ static void emulate_decode(const fasv_node *n, const fasv_data *d, int n_split, 
                     memcpy(ll, lt, sizeof ll);
                 }
                 l = ll[0];
-                const int J = D / 2 >= 256 ? 1 : 256 / (int)(D / 2);
+                const int PB = fa_combine_pairs((int)D, n_split, FASV_COMBINE_THREADS, FASV_COMBINE_MOST);
+                const int J = PB >= FASV_COMBINE_THREADS ? 1 : FASV_COMBINE_THREADS / PB;
                 for (int64_t e = 0; e < D; e++) {
                     float o = 0.0f;
                     for (int j = 0; j < J; j++) {

@@ -26,8 +26,14 @@
 #include "gpu/fa_index.h"
 
 #define FA_MAX_THREADS 256
-#define FA_SPLIT_MAX 64 /* partials the combine merges per row (kernels/split.h FASV_SPLIT_MAX) */
-#define FA_COMBINE_THREADS 256 /* threads of a combine block (one output row) */
+#ifndef FASV_SPLIT_MAX /* the knob and its default as in kernels/split.h */
+#define FASV_SPLIT_MAX 64
+#endif
+#ifndef FASV_COMBINE_THREADS /* a benchmark knob; bench/calib_mma emulates the group count it gives */
+#define FASV_COMBINE_THREADS 256
+#endif
+#define FA_SPLIT_MAX FASV_SPLIT_MAX /* partials the combine merges per row */
+#define FA_COMBINE_THREADS FASV_COMBINE_THREADS /* threads of a combine block (one output row) */
 #define FA_NEG_INF (-__builtin_huge_valf())
 
 static __device__ __forceinline__ float fa_warp_sum(float a) {
@@ -779,15 +785,19 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
 
 /* ---- split combine ------------------------------------------------------- */
 
-/* fa_combine_kernel: block x merges output row x (s, i, h; rows in output
- * order), FA_COMBINE_THREADS threads. A row's ns partials (O_k, m_k, l_k):
+/* fa_combine_kernel: block x merges slice x % NSL of output row x / NSL (s,
+ * i, h; rows in output order), FA_COMBINE_THREADS threads; a slice is PB =
+ * fa_combine_pb element pairs (all dv / 2 of them, unless a thread would sum
+ * more than FASV_COMBINE_MOST partials: then several blocks share the row,
+ * each reading its part of every partial, and each computing the row's
+ * weights itself). A row's ns partials (O_k, m_k, l_k):
  *     M = max_k m_k,  w_k = exp(m_k - M)  (0 for a split without a key:
  *     m_k = -inf),  O = sum_k w_k O_k,  L = sum_k w_k l_k.
  * Latency, not bandwidth, is the cost (a row's partials are a few KB, in
  * L2, and every dependent step costs its full latency), so every load is
  * issued at once and the chain is short: thread t takes the element pair e
- * = t % P (P = Dv / 2 pairs) and the splits k = j, j + J, ... of its group
- * j = t / P (J = FA_COMBINE_THREADS / P groups), up to FA_COMBINE_LOADS
+ * = t % PB of the slice and the splits k = j, j + J, ... of its group
+ * j = t / PB (J = FA_COMBINE_THREADS / PB groups), up to FA_COMBINE_LOADS
  * loads in flight, while warp 0 loads every (m_k, l_k) (lane λ the splits
  * λ, λ + W, ...), reduces M, writes the weights to shared memory and sums
  * L; one barrier, then each thread weighs its splits. Fixed orders: a group
@@ -797,6 +807,17 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
  * are added by a butterfly (xor W/2, ..., 1): the same input gives the same
  * bits (bench/calib_mma emulates this order for W = 32). */
 #define FA_COMBINE_LOADS 16
+#ifndef FASV_COMBINE_MOST /* a benchmark knob, default as in kernels/split.h: partials one thread sums at most */
+#define FASV_COMBINE_MOST 8
+#endif
+/* Pairs of a combine block's slice (kernels/gpu/fa_index.h), and its blocks per row. */
+static __host__ __device__ __forceinline__ int fa_combine_pb(const fa_params &p) {
+    return fa_combine_pairs(p.dv, p.n_split, FA_COMBINE_THREADS, FASV_COMBINE_MOST);
+}
+static __host__ __device__ __forceinline__ int fa_combine_slices(const fa_params &p) {
+    const int pb = fa_combine_pb(p);
+    return (p.dv / 2 + pb - 1) / pb;
+}
 
 static __device__ __forceinline__ float fa_ld_l2(const float *p) {
 #if defined(__CUDA_ARCH__)
@@ -817,19 +838,22 @@ static __device__ __forceinline__ float2 fa_ld2_l2(const float *p) {
 /* at most 128 registers (2 blocks per SM): a combine block launched early
  * (PDL) must fit beside a decode-body block (up to 248 registers x 128
  * threads) to start while that runs */
-__global__ void __launch_bounds__(FA_COMBINE_THREADS, 2) fa_combine_kernel(const fa_params p) {
+__global__ void __launch_bounds__(FA_COMBINE_THREADS, FA_COMBINE_THREADS <= 256 ? 2 : 1) fa_combine_kernel(const fa_params p) {
     __shared__ float wk[FA_SPLIT_MAX], msum[2];
     __shared__ float2 gsum[FA_COMBINE_THREADS];
     constexpr int W = FA_WARP_SIZE, LW = (FA_SPLIT_MAX + W - 1) / W; /* splits per lane for M and L */
-    const int64_t row = blockIdx.x;
+    const int PB = fa_combine_pb(p), NSL = (p.dv / 2 + PB - 1) / PB; /* pairs of a slice; slices of a row */
+    const int64_t row = blockIdx.x / NSL;
+    const int e1 = (int)(blockIdx.x % NSL) * PB; /* this block's slice: pairs [e1, e1 + PB) of the row */
     const int h = (int)(row % p.n_head), i = (int)((row / p.n_head) % p.n_q), s = (int)(row / ((int64_t)p.n_head * p.n_q));
-    const int t = threadIdx.x, dv = p.dv, ns = p.n_split, P = dv / 2, ln = t % W;
-    const int J = P >= FA_COMBINE_THREADS ? 1 : FA_COMBINE_THREADS / P;
+    const int t = threadIdx.x, dv = p.dv, ns = p.n_split, P = dv / 2 < e1 + PB ? dv / 2 : e1 + PB, ln = t % W;
+    const int J = PB >= FA_COMBINE_THREADS ? 1 : FA_COMBINE_THREADS / PB;
     const float *base = p.part + fa_part_idx(&p, h, i, s, 0);
     const int64_t stride = dv + 2;
-    if (t == 0) fa_trace(p, row, 1);
+    const int64_t tb = blockIdx.x;
+    if (t == 0) fa_trace(p, tb, 1);
     fa_wait_for_prerequisites(); /* the partials are written */
-    if (t == 0) fa_trace(p, row, 2);
+    if (t == 0) fa_trace(p, tb, 2);
     fa_params q1 = p;
     q1.n_split = 1;
     /* warp 0: the (m_k, l_k) of k = ln, ln + W, ... */
@@ -840,9 +864,9 @@ __global__ void __launch_bounds__(FA_COMBINE_THREADS, 2) fa_combine_kernel(const
         ml[v] = t < W && k < ns ? fa_ld_l2(base + k * stride + dv) : FA_NEG_INF;
         ll[v] = t < W && k < ns ? fa_ld_l2(base + k * stride + dv + 1) : 0.0f;
     }
-    /* pairs e0 + (t % P) in rounds of FA_COMBINE_THREADS (one round below Dv = 512) */
-    for (int e0 = 0; e0 < P; e0 += FA_COMBINE_THREADS) {
-        const int j = t / P, e = e0 + t % P, d = 2 * e;
+    /* pairs e0 + (t % PB) in rounds of FA_COMBINE_THREADS (one round below PB = 256) */
+    for (int e0 = e1; e0 < P; e0 += FA_COMBINE_THREADS) {
+        const int j = t / PB, e = e0 + t % PB, d = 2 * e;
         const bool mine = j < J && e < P;
         float2 x[FA_COMBINE_LOADS];
         float2 o = make_float2(0.0f, 0.0f);
@@ -854,7 +878,7 @@ __global__ void __launch_bounds__(FA_COMBINE_THREADS, 2) fa_combine_kernel(const
             if (k >= ns) break;
             x[u] = mine ? fa_ld2_l2(base + k * stride + d) : make_float2(0.0f, 0.0f);
         }
-        if (e0 == 0 && t < W) { /* warp 0, while those loads fly: M, the weights, L */
+        if (e0 == e1 && t < W) { /* warp 0, while those loads fly: M, the weights, L */
             float mm = ml[0];
 #pragma unroll
             for (int v = 1; v < LW; v++) mm = fmaxf(mm, ml[v]);
@@ -871,7 +895,7 @@ __global__ void __launch_bounds__(FA_COMBINE_THREADS, 2) fa_combine_kernel(const
             if (t == 0) msum[0] = M, msum[1] = l;
         }
         __syncthreads(); /* wk, msum */
-        if (t == 0) fa_trace(p, row, 3);
+        if (t == 0) fa_trace(p, tb, 3);
         for (int u0 = 0;; u0 += FA_COMBINE_LOADS) {
 #pragma unroll
             for (int u = 0; u < FA_COMBINE_LOADS; u++) {
@@ -890,16 +914,16 @@ __global__ void __launch_bounds__(FA_COMBINE_THREADS, 2) fa_combine_kernel(const
         }
         gsum[t] = o;
         __syncthreads();
-        if (t == 0) fa_trace(p, row, 4);
+        if (t == 0) fa_trace(p, tb, 4);
         if (j == 0 && e < P) {
             float2 r = gsum[t];
-            for (int g = 1; g < J; g++) r.x += gsum[g * P + t].x, r.y += gsum[g * P + t].y;
+            for (int g = 1; g < J; g++) r.x += gsum[g * PB + t].x, r.y += gsum[g * PB + t].y;
             fa_write(q1, d, i, h, s, 0, r.x, msum[0], msum[1]);
             fa_write(q1, d + 1, i, h, s, 0, r.y, msum[0], msum[1]);
         }
         __syncthreads(); /* gsum is reused by the next round */
     }
-    if (t == 0) fa_trace(p, row, 5);
+    if (t == 0) fa_trace(p, tb, 5);
 }
 #endif
 

@@ -233,6 +233,37 @@ static void test_alibi(void) {
     CHECK(fa_slope(&p, 3) == 1.0f);
 }
 
+/* The combine's slices: hand-computed cases, then the rule's promises over
+ * a grid (slices of more than 8 pairs, unless the row has fewer; a thread
+ * sums at most `most` partials unless the slice is down to 16 pairs or
+ * fewer). */
+static void test_combine_slices(void) {
+    /* dv, n_split, threads, most -> pairs per slice */
+    static const int want[][5] = {
+        {128, 33, 256, 8, 32},  /* 64 pairs: 4 groups x 9 > 8; 32: 8 groups x 5 */
+        {128, 128, 256, 8, 16}, /* 32: 8 x 16 > 8; 16: 16 x 8 */
+        {128, 2, 256, 8, 64},   /* one slice: 4 groups x 1 */
+        {256, 33, 256, 8, 32},  /* 128: 2 x 17; 64: 4 x 9; 32: 8 x 5 */
+        {512, 2, 256, 8, 256},  /* 256 pairs >= threads: one group of 2 */
+        {512, 64, 256, 8, 32},  /* 256: 1 x 64; 128: 2 x 32; 64: 4 x 16; 32: 8 x 8 */
+        {72, 64, 256, 8, 18},   /* 36: 7 groups x 10 > 8; 18: 14 x 5 */
+        {128, 256, 256, 8, 16}, /* stops at 16 pairs though 16 groups x 16 > 8 */
+        {16, 64, 256, 8, 8},    /* a row of 8 pairs is one slice */
+    };
+    for (size_t c = 0; c < sizeof want / sizeof want[0]; c++) {
+        int got = fa_combine_pairs(want[c][0], want[c][1], want[c][2], want[c][3]);
+        CHECKF(got == want[c][4], "dv=%d n_split=%d: %d pairs per slice, want %d", want[c][0], want[c][1], got, want[c][4]);
+    }
+    int bad = 0;
+    for (int dv = 8; dv <= 512; dv += 8)
+        for (int ns = 2; ns <= 256; ns++) {
+            const int pb = fa_combine_pairs(dv, ns, 256, 8), groups = pb >= 256 ? 1 : 256 / pb;
+            if (pb > dv / 2 || (pb <= 8 && pb != dv / 2)) bad++;
+            else if ((ns + groups - 1) / groups > 8 && pb > 16) bad++;
+        }
+    CHECKF(bad == 0, "%d (dv, n_split) pairs break the slice rule", bad);
+}
+
 int main(void) {
     test_types();
     test_dequant();
@@ -240,5 +271,6 @@ int main(void) {
     test_columns();
     test_split_and_out();
     test_alibi();
+    test_combine_slices();
     return check_report("test_gpu_index");
 }

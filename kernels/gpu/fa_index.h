@@ -136,6 +136,21 @@ FA_HD int64_t fa_mask_off(const fa_params *p, int j, int i, int h, int s) {
 FA_HD int64_t fa_out_idx(const fa_params *p, int d, int h, int i, int s) {
     return (((int64_t)s * p->n_q + i) * p->n_head + h) * p->dv + d;
 }
+/* Element pairs of a row that one combine block merges (a slice; the
+ * combine grid has ceil(dv/2 / pairs) blocks per row): all dv/2 pairs,
+ * halved (rounding up) while above 16 pairs and while a thread of the
+ * block's `threads`, which split the n_split partials into threads / pairs
+ * groups, would sum more than `most` of them (then a row's partials are
+ * read by several SMs at once). */
+FA_HD int fa_combine_pairs(int dv, int n_split, int threads, int most) {
+    int pb = dv / 2;
+    while (pb > 16) {
+        const int groups = pb >= threads ? 1 : threads / pb;
+        if ((n_split + groups - 1) / groups <= most) break;
+        pb = (pb + 1) / 2;
+    }
+    return pb;
+}
 /* Index (in floats) of the partial of (h, i, s) from split k: dv values, then M, then L. */
 FA_HD int64_t fa_part_idx(const fa_params *p, int h, int i, int s, int k) {
     return ((((int64_t)s * p->n_q + i) * p->n_head + h) * p->n_split + k) * (int64_t)(p->dv + 2);

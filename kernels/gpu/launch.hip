@@ -359,7 +359,8 @@ typedef struct prepared {
     dim3 grid;
     int threads;
     size_t dyn;
-    int64_t rows; /* combine blocks when split */
+    int64_t rows;    /* output rows */
+    int64_t cblocks; /* combine blocks when split: rows x slices */
     int split;
     int pdl; /* launch the combine as a programmatic dependent of the split kernel */
     const char *key;
@@ -480,7 +481,8 @@ static fasv_gpu_status prepare(fasv_gpu *g, const fasv_gpu_launch *l, prepared *
         if (need > r->scratch_bytes)
             ROUTE_ERR("split needs %lld bytes of scratch, the route sized %lld", (long long)need, (long long)r->scratch_bytes);
         if (!l->scratch || l->scratch->bytes < need) ROUTE_ERR("scratch buffer smaller than %lld bytes", (long long)need);
-        if (rows > INT32_MAX) ROUTE_ERR("%lld output rows over the combine grid", (long long)rows);
+        if (rows * fa_combine_slices(p) > INT32_MAX)
+            ROUTE_ERR("%lld output rows x %d slices over the combine grid", (long long)rows, fa_combine_slices(p));
         p.part = (float *)user(l->scratch);
     }
     if (!l->out || l->out->bytes < fasv_out_count(n) * 4) ROUTE_ERR("output buffer too small");
@@ -495,6 +497,7 @@ static fasv_gpu_status prepare(fasv_gpu *g, const fasv_gpu_launch *l, prepared *
     pr->threads = r->threads;
     pr->dyn = dyn;
     pr->rows = rows;
+    pr->cblocks = r->n_split > 1 ? rows * fa_combine_slices(p) : 0; /* the combine's blocks: slices of the rows */
     pr->split = r->n_split > 1;
     pr->pdl = g->pdl;
     /* FASV_GPU_TRACE (diagnostics, NVIDIA): per-block timestamps of the MMA
@@ -502,7 +505,7 @@ static fasv_gpu_status prepare(fasv_gpu *g, const fasv_gpu_launch *l, prepared *
     const char *tf = getenv("FASV_GPU_TRACE");
     p.trace = NULL;
     if (tf && *tf && in->core == FA_CORE_MMAD) {
-        const int64_t cb = pr->split ? rows : 0; /* one combine block per row */
+        const int64_t cb = pr->cblocks;
         const int64_t words = (gx * gy * gz + cb) * FA_TRACE_WORDS;
         if (words > g->trace_words) {
             if (g->trace) (void)hipFree(g->trace);
@@ -525,7 +528,7 @@ static fasv_gpu_status prepare(fasv_gpu *g, const fasv_gpu_launch *l, prepared *
 static void dump_trace(const prepared *pr) {
     const char *tf = getenv("FASV_GPU_TRACE");
     const int64_t nb = (int64_t)pr->grid.x * pr->grid.y * pr->grid.z;
-    const int64_t cb = pr->split ? pr->rows : 0, words = (nb + cb) * FA_TRACE_WORDS;
+    const int64_t cb = pr->cblocks, words = (nb + cb) * FA_TRACE_WORDS;
     uint64_t *h = (uint64_t *)malloc((size_t)words * 8);
     FILE *f = h ? fopen(tf, "a") : NULL;
     if (f && hipMemcpy(h, pr->p.trace, (size_t)words * 8, hipMemcpyDeviceToHost) == hipSuccess) {
@@ -564,7 +567,7 @@ static hipError_t enqueue(const prepared *pr) {
             cudaLaunchAttribute at[1];
             at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
             at[0].val.programmaticStreamSerializationAllowed = 1;
-            cfg.gridDim = dim3((unsigned)pr->rows);
+            cfg.gridDim = dim3((unsigned)pr->cblocks);
             cfg.blockDim = dim3(FA_COMBINE_THREADS);
             cfg.dynamicSmemBytes = 0;
             cfg.stream = 0;
@@ -573,7 +576,7 @@ static hipError_t enqueue(const prepared *pr) {
             return cudaLaunchKernelEx(&cfg, fa_combine_fn, pc);
         }
 #endif
-        hipLaunchKernelGGL(fa_combine_fn, dim3((unsigned)pr->rows), dim3(FA_COMBINE_THREADS), 0, 0, pc);
+        hipLaunchKernelGGL(fa_combine_fn, dim3((unsigned)pr->cblocks), dim3(FA_COMBINE_THREADS), 0, 0, pc);
         le = hipGetLastError();
     }
     return le;
