@@ -94,6 +94,18 @@ static __device__ __forceinline__ void fa_cp16(uint32_t dst, const void *src, in
     asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(src_bytes)
                  : "memory");
 }
+/* The same with an L2 cache policy (createpolicy), e.g. evict-first for a
+ * stream read once. */
+static __device__ __forceinline__ void fa_cp16_pol(uint32_t dst, const void *src, int src_bytes, uint64_t pol) {
+    asm volatile("cp.async.cg.shared.global.L2::cache_hint.L2::128B [%0], [%1], 16, %2, %3;\n" ::"r"(dst), "l"(src),
+                 "r"(src_bytes), "l"(pol)
+                 : "memory");
+}
+static __device__ __forceinline__ uint64_t fa_policy_evict_first(void) {
+    uint64_t pol;
+    asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;\n" : "=l"(pol));
+    return pol;
+}
 static __device__ __forceinline__ void fa_cp_commit(void) { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 template <int N> static __device__ __forceinline__ void fa_cp_wait(void) {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
@@ -649,6 +661,12 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     constexpr int RPI = 32 / CPR; /* rows per copy instruction of a warp: 4, 2, 1 at D = 64, 128, 256 */
     const int r0 = lane / CPR, c0 = lane % CPR;
     const int64_t ks = (int64_t)RPI * p.nbk1, vs = (int64_t)RPI * p.nbv1;
+#ifndef FASV_MMAD_EVICT_FIRST
+#define FASV_MMAD_EVICT_FIRST 1
+#endif
+#if FASV_MMAD_EVICT_FIRST
+    const uint64_t pol = fa_policy_evict_first(); /* K/V are read once: keep L2 for the partials */
+#endif
     auto issue = [&](int st, int j) {
         const uint32_t kt = sR + st * 2 * SUB;
         const uint8_t *kz = kb + (int64_t)j * p.nbk1 + c0 * 16, *vz = vb + (int64_t)j * p.nbv1 + c0 * 16;
@@ -657,8 +675,13 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
         for (int t = 0; t < WK / RPI; t++) {
             const int r = r0 + t * RPI;
             const bool ok = j + r < hi; /* else zero-filled from a valid row (j's) */
+#if FASV_MMAD_EVICT_FIRST
+            fa_cp16_pol(kt + fa_sw<D>(r, c0 * 8), ok ? kp : kz, ok ? 16 : 0, pol);
+            fa_cp16_pol(kt + SUB + fa_sw<D>(r, c0 * 8), ok ? vp : vz, ok ? 16 : 0, pol);
+#else
             fa_cp16(kt + fa_sw<D>(r, c0 * 8), ok ? kp : kz, ok ? 16 : 0);
             fa_cp16(kt + SUB + fa_sw<D>(r, c0 * 8), ok ? vp : vz, ok ? 16 : 0);
+#endif
             kp += ks;
             vp += vs;
         }
@@ -743,13 +766,12 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     if (tid == 0) fa_trace(p, tb, 3);
     /* Os [NW][16][D] in the ring's place: element pair q of a row sits at
      * pair q ^ 4 * (row % 4), so that a half-warp's fragment stores (rows g
-     * .. g + 3, the same columns) hit distinct banks, and a warp reading 32
-     * consecutive pairs of a row still does */
+     * .. g + 3, the same columns) hit distinct banks, and so do a half-warp's
+     * reads in the merge (4 consecutive pairs of rows g .. g + 3) */
     float *Os = (float *)ring;
     float *Ms = (float *)Qs;  /* [NW][16] the warps' maxima */
     float *Ls = Ms + NW * R;  /* [NW][16] the warps' sums */
-    float *Wt = Ls + NW * R;  /* [NW][16] the warps' merge weights */
-    static_assert(3 * NW * R * 4 <= NT * R * D * 2, "the merge's tables fit in Q's area");
+    static_assert(2 * NW * R * 4 <= NT * R * D * 2, "the merge's tables fit in Q's area");
     auto os = [&](int w, int row, int q) { return Os + (w * R + row) * D + 2 * (q ^ ((row & 3) << 2)); };
 #pragma unroll
     for (int r = 0; r < 2; r++) {
@@ -764,58 +786,58 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     }
     __syncthreads();
     if (tid == 0) fa_trace(p, tb, 6);
-    /* The merge, in parallel over rows and elements (one warp per
-     * scheduler, so every dependent step costs its full latency: short
-     * chains, no per-row serial work). Thread `row` < nr: the row's maximum,
-     * the warps' weights exp(m_w - m) in order w = 0, 1, ... (a warp
-     * without a key weighs 0) and the sum; then thread tid the element pair
-     * tid % (D / 2) of rows tid / (D / 2), + threads / (D / 2), ...: O =
-     * sum_w f_w O_w in order w, each step an FMA; partials scaled back from
-     * the P scale (exact), at the row's offset from the prologue's table. */
-    const int nr = two ? R : R / 2;
+    /* The merge, one barrier, in parallel over rows and elements (one warp
+     * per scheduler, so every dependent step costs its full latency: short
+     * chains, no per-row serial work). Thread (warp v, g, c4) merges rows g
+     * and, where they hold columns, g + 8, at the element pairs q = 4 NW n +
+     * 4 v + c4 (n < D / 8 NW): it computes the row's maximum m over the warps in
+     * order w = 0, 1, ... and their weights f_w = exp(m_w - m) itself (a
+     * warp without a key weighs 0; every thread of a row gets the same
+     * bits), then O = sum_w f_w O_w in order w, each step an FMA; thread
+     * (0, g, 0) also L = sum_w f_w l_w. Partials scaled back from the P
+     * scale (exact), at the row's offset from the prologue's table. */
+    constexpr int QN = D / 2 / (4 * NW); /* pairs per thread and row */
     const float un = ldexpf(1.0f, -(int)PL2);
-    if (tid < nr) {
-        const int row = tid;
-        float m = FA_NEG_INF, lv = 0.0f;
+    static_assert(QN >= 1 && QN * 4 * NW == D / 2, "the block's threads share a row's pairs evenly");
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        if (r == 1 && !two) continue; /* uniform */
+        const int row = g + 8 * r;
+        const int64_t at = Rd[row];
+        if (at < 0) continue;
+        float m = FA_NEG_INF, f[NW];
 #pragma unroll
         for (int w = 0; w < NW; w++) m = fmaxf(m, Ms[w * R + row]);
 #pragma unroll
         for (int w = 0; w < NW; w++) {
             const float mw = Ms[w * R + row];
-            const float f = mw == FA_NEG_INF ? 0.0f : expf(mw - m);
-            Wt[w * R + row] = f;
-            if (mw != FA_NEG_INF) lv = fmaf(f, Ls[w * R + row], lv);
+            f[w] = mw == FA_NEG_INF ? 0.0f : expf(mw - m);
         }
-        if (Rd[row] >= 0) {
-            float *dst = p.part + Rd[row];
+#pragma unroll
+        for (int n = 0; n < QN; n++) {
+            const int q = 4 * NW * n + 4 * warp + c4; /* pair of the row */
+            float2 ov = make_float2(0.0f, 0.0f);
+#pragma unroll
+            for (int w = 0; w < NW; w++)
+                if (Ms[w * R + row] != FA_NEG_INF) {
+                    const float2 x = *(const float2 *)os(w, row, q);
+                    ov.x = fmaf(f[w], x.x, ov.x);
+                    ov.y = fmaf(f[w], x.y, ov.y);
+                }
+            /* a SPLIT route has n_split >= 2 (the launch checks it): partials */
+            *(float2 *)(p.part + at + 2 * q) = make_float2(ov.x * un, ov.y * un);
+        }
+        if (warp == 0 && c4 == 0) {
+            float lv = 0.0f;
+#pragma unroll
+            for (int w = 0; w < NW; w++)
+                if (Ms[w * R + row] != FA_NEG_INF) lv = fmaf(f[w], Ls[w * R + row], lv);
+            float *dst = p.part + at;
             dst[D] = m;
             dst[D + 1] = lv * un;
         }
     }
-    __syncthreads();
     if (tid == 0) fa_trace(p, tb, 7);
-    /* Unrolled twice, not per iteration: this code runs once per block (a
-     * copy per iteration cost more in instruction fetches than it saved;
-     * Nsight Compute: "no instruction" stalls) */
-    constexpr int P2 = D / 2, RS = 32 * NW / P2; /* pairs per row (32..128); rows per pass */
-    static_assert(P2 % 32 == 0 && (32 * NW) % P2 == 0, "a warp's pairs share a row; a thread keeps its pair");
-    const int q = tid % P2;
-#pragma unroll 2 /* two rows' chains overlap; not more: this code runs once, cold */
-    for (int row = tid / P2; row < nr; row += RS) {
-        const int64_t at = Rd[row];
-        if (at < 0) continue; /* uniform per warp */
-        float2 ov = make_float2(0.0f, 0.0f);
-#pragma unroll
-        for (int w = 0; w < NW; w++)
-            if (Ms[w * R + row] != FA_NEG_INF) {
-                const float f = Wt[w * R + row];
-                const float2 x = *(const float2 *)os(w, row, q);
-                ov.x = fmaf(f, x.x, ov.x);
-                ov.y = fmaf(f, x.y, ov.y);
-            }
-        /* a SPLIT route has n_split >= 2 (the launch checks it): partials */
-        *(float2 *)(p.part + at + 2 * q) = make_float2(ov.x * un, ov.y * un);
-    }
     if (p.trace) { /* uniform: diagnostics only */
         __syncthreads();
         if (tid == 0) {
