@@ -664,9 +664,15 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
 #ifndef FASV_MMAD_EVICT_FIRST
 #define FASV_MMAD_EVICT_FIRST 1
 #endif
-#if FASV_MMAD_EVICT_FIRST
-    const uint64_t pol = fa_policy_evict_first(); /* K/V are read once: keep L2 for the partials */
-#endif
+    /* K/V are read once: an L2 evict-first policy on their copies keeps L2
+     * for the partials and the rest (+1 to +1.5 points of copy at 32k on an
+     * H100: bench/results/gpu-decode-evict-2026-11-26.md). Not at D = 64:
+     * there nvcc 13.0 / ptxas for sm_90 emitted a copy whose policy operand
+     * faulted (cudaErrorIllegalInstruction at an LDGSTS with desc[UR1];
+     * caught by tests/gpu/kv-tail-split-mmad-d64.case), so D = 64 keeps the
+     * plain copy. */
+    constexpr bool EF = FASV_MMAD_EVICT_FIRST && D >= 128;
+    const uint64_t pol = EF ? fa_policy_evict_first() : 0;
     auto issue = [&](int st, int j) {
         const uint32_t kt = sR + st * 2 * SUB;
         const uint8_t *kz = kb + (int64_t)j * p.nbk1 + c0 * 16, *vz = vb + (int64_t)j * p.nbv1 + c0 * 16;
@@ -675,13 +681,13 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
         for (int t = 0; t < WK / RPI; t++) {
             const int r = r0 + t * RPI;
             const bool ok = j + r < hi; /* else zero-filled from a valid row (j's) */
-#if FASV_MMAD_EVICT_FIRST
-            fa_cp16_pol(kt + fa_sw<D>(r, c0 * 8), ok ? kp : kz, ok ? 16 : 0, pol);
-            fa_cp16_pol(kt + SUB + fa_sw<D>(r, c0 * 8), ok ? vp : vz, ok ? 16 : 0, pol);
-#else
-            fa_cp16(kt + fa_sw<D>(r, c0 * 8), ok ? kp : kz, ok ? 16 : 0);
-            fa_cp16(kt + SUB + fa_sw<D>(r, c0 * 8), ok ? vp : vz, ok ? 16 : 0);
-#endif
+            if (EF) {
+                fa_cp16_pol(kt + fa_sw<D>(r, c0 * 8), ok ? kp : kz, ok ? 16 : 0, pol);
+                fa_cp16_pol(kt + SUB + fa_sw<D>(r, c0 * 8), ok ? vp : vz, ok ? 16 : 0, pol);
+            } else {
+                fa_cp16(kt + fa_sw<D>(r, c0 * 8), ok ? kp : kz, ok ? 16 : 0);
+                fa_cp16(kt + SUB + fa_sw<D>(r, c0 * 8), ok ? vp : vz, ok ? 16 : 0);
+            }
             kp += ks;
             vp += vs;
         }
