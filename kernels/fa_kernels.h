@@ -878,24 +878,30 @@ __global__ void __launch_bounds__(FA_COMBINE_THREADS, FA_COMBINE_THREADS <= 256 
             if (k >= ns) break;
             x[u] = mine ? fa_ld2_l2(base + k * stride + d) : make_float2(0.0f, 0.0f);
         }
-        if (e0 == e1 && t < W) { /* warp 0, while those loads fly: M, the weights, L */
+        float wv[LW]; /* warp 0: the weights of its lane's splits */
+        if (e0 == e1 && t < W) { /* warp 0, while those loads fly: M and the weights */
             float mm = ml[0];
 #pragma unroll
             for (int v = 1; v < LW; v++) mm = fmaxf(mm, ml[v]);
             const float M = fa_warp_max(mm);
-            float l = 0.0f;
 #pragma unroll
             for (int v = 0; v < LW; v++) {
                 const int k = ln + v * W;
-                const float w = ml[v] == FA_NEG_INF ? 0.0f : expf(ml[v] - M);
-                if (k < ns) wk[k] = w;
-                if (w != 0.0f) l = fmaf(ll[v], w, l);
+                wv[v] = ml[v] == FA_NEG_INF ? 0.0f : expf(ml[v] - M);
+                if (k < ns) wk[k] = wv[v];
             }
-            l = fa_warp_sum(l); /* the butterfly */
-            if (t == 0) msum[0] = M, msum[1] = l;
+            if (t == 0) msum[0] = M;
         }
-        __syncthreads(); /* wk, msum */
+        __syncthreads(); /* wk, msum[0] */
         if (t == 0) fa_trace(p, tb, 3);
+        if (e0 == e1 && t < W) { /* warp 0, after the barrier (L is needed only at the end): L */
+            float l = 0.0f;
+#pragma unroll
+            for (int v = 0; v < LW; v++)
+                if (wv[v] != 0.0f) l = fmaf(ll[v], wv[v], l);
+            l = fa_warp_sum(l); /* the butterfly */
+            if (t == 0) msum[1] = l; /* read after the barrier below */
+        }
         for (int u0 = 0;; u0 += FA_COMBINE_LOADS) {
 #pragma unroll
             for (int u = 0; u < FA_COMBINE_LOADS; u++) {
@@ -917,6 +923,7 @@ __global__ void __launch_bounds__(FA_COMBINE_THREADS, FA_COMBINE_THREADS <= 256 
         if (t == 0) fa_trace(p, tb, 4);
         if (j == 0 && e < P) {
             float2 r = gsum[t];
+#pragma unroll 8 /* the loads of 8 groups at once; the sums still in order g */
             for (int g = 1; g < J; g++) r.x += gsum[g * PB + t].x, r.y += gsum[g * PB + t].y;
             fa_write(q1, d, i, h, s, 0, r.x, msum[0], msum[1]);
             fa_write(q1, d + 1, i, h, s, 0, r.y, msum[0], msum[1]);
