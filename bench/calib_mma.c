@@ -39,7 +39,6 @@
 #include "fasv/types.h"
 #include "kernels/mma.h"
 #include "kernels/gpu/fa_index.h"
-#include "kernels/split.h"
 #include "kernels/planner.h"
 #include "kernels/registry.h"
 

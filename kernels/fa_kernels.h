@@ -29,9 +29,6 @@
 #ifndef FASV_SPLIT_MAX /* the knob and its default as in kernels/split.h */
 #define FASV_SPLIT_MAX 64
 #endif
-#ifndef FASV_COMBINE_THREADS /* a benchmark knob; bench/calib_mma emulates the group count it gives */
-#define FASV_COMBINE_THREADS 256
-#endif
 #define FA_SPLIT_MAX FASV_SPLIT_MAX /* partials the combine merges per row */
 #define FA_COMBINE_THREADS FASV_COMBINE_THREADS /* threads of a combine block (one output row) */
 #define FA_NEG_INF (-__builtin_huge_valf())
@@ -807,9 +804,6 @@ __global__ void __launch_bounds__(FA_TILE_THREADS) fa_tile_kernel(const fa_param
  * are added by a butterfly (xor W/2, ..., 1): the same input gives the same
  * bits (bench/calib_mma emulates this order for W = 32). */
 #define FA_COMBINE_LOADS 16
-#ifndef FASV_COMBINE_MOST /* a benchmark knob, default as in kernels/split.h: partials one thread sums at most */
-#define FASV_COMBINE_MOST 8
-#endif
 /* Pairs of a combine block's slice (kernels/gpu/fa_index.h), and its blocks per row. */
 static __host__ __device__ __forceinline__ int fa_combine_pb(const fa_params &p) {
     return fa_combine_pairs(p.dv, p.n_split, FA_COMBINE_THREADS, FASV_COMBINE_MOST);
@@ -842,7 +836,7 @@ __global__ void __launch_bounds__(FA_COMBINE_THREADS, FA_COMBINE_THREADS <= 256 
     __shared__ float wk[FA_SPLIT_MAX], msum[2];
     __shared__ float2 gsum[FA_COMBINE_THREADS];
     constexpr int W = FA_WARP_SIZE, LW = (FA_SPLIT_MAX + W - 1) / W; /* splits per lane for M and L */
-    const int PB = fa_combine_pb(p), NSL = (p.dv / 2 + PB - 1) / PB; /* pairs of a slice; slices of a row */
+    const int PB = fa_combine_pb(p), NSL = fa_combine_slices(p); /* pairs of a slice; slices of a row */
     const int64_t row = blockIdx.x / NSL;
     const int e1 = (int)(blockIdx.x % NSL) * PB; /* this block's slice: pairs [e1, e1 + PB) of the row */
     const int h = (int)(row % p.n_head), i = (int)((row / p.n_head) % p.n_q), s = (int)(row / ((int64_t)p.n_head * p.n_q));

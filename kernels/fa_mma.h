@@ -82,6 +82,9 @@ static inline int64_t fa_mma_smem(int d, int t) {
 #define FA_MMAD_KV(d) FASV_MMAD_KV(d)
 #define FA_MMAD_STAGES(d) FASV_MMAD_STAGES(d)
 static inline int64_t fa_mmad_smem(int d, int t) { return FASV_MMAD_SMEM(d, fa_mma_terms(t)); }
+#ifndef FASV_MMAD_EVICT_FIRST /* a benchmark knob: 0 copies K/V without the L2 evict-first policy */
+#define FASV_MMAD_EVICT_FIRST 1
+#endif
 
 #if defined(FASV_CUDA)
 #include <cuda_bf16.h>
@@ -661,9 +664,6 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     constexpr int RPI = 32 / CPR; /* rows per copy instruction of a warp: 4, 2, 1 at D = 64, 128, 256 */
     const int r0 = lane / CPR, c0 = lane % CPR;
     const int64_t ks = (int64_t)RPI * p.nbk1, vs = (int64_t)RPI * p.nbv1;
-#ifndef FASV_MMAD_EVICT_FIRST
-#define FASV_MMAD_EVICT_FIRST 1
-#endif
     /* K/V are read once: an L2 evict-first policy on their copies keeps L2
      * for the partials and the rest (+1 to +1.5 points of copy at 32k on an
      * H100: bench/results/gpu-decode-evict-2026-11-26.md). Not at D = 64:
@@ -673,6 +673,10 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
      * plain copy. */
     constexpr bool EF = FASV_MMAD_EVICT_FIRST && D >= 128;
     const uint64_t pol = EF ? fa_policy_evict_first() : 0;
+    auto cp = [&](uint32_t dst, const void *src, int bytes) {
+        if (EF) fa_cp16_pol(dst, src, bytes, pol);
+        else fa_cp16(dst, src, bytes);
+    };
     auto issue = [&](int st, int j) {
         const uint32_t kt = sR + st * 2 * SUB;
         const uint8_t *kz = kb + (int64_t)j * p.nbk1 + c0 * 16, *vz = vb + (int64_t)j * p.nbv1 + c0 * 16;
@@ -681,13 +685,8 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
         for (int t = 0; t < WK / RPI; t++) {
             const int r = r0 + t * RPI;
             const bool ok = j + r < hi; /* else zero-filled from a valid row (j's) */
-            if (EF) {
-                fa_cp16_pol(kt + fa_sw<D>(r, c0 * 8), ok ? kp : kz, ok ? 16 : 0, pol);
-                fa_cp16_pol(kt + SUB + fa_sw<D>(r, c0 * 8), ok ? vp : vz, ok ? 16 : 0, pol);
-            } else {
-                fa_cp16(kt + fa_sw<D>(r, c0 * 8), ok ? kp : kz, ok ? 16 : 0);
-                fa_cp16(kt + SUB + fa_sw<D>(r, c0 * 8), ok ? vp : vz, ok ? 16 : 0);
-            }
+            cp(kt + fa_sw<D>(r, c0 * 8), ok ? kp : kz, ok ? 16 : 0);
+            cp(kt + SUB + fa_sw<D>(r, c0 * 8), ok ? vp : vz, ok ? 16 : 0);
             kp += ks;
             vp += vs;
         }

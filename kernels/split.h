@@ -27,12 +27,6 @@ extern "C" {
 #ifndef FASV_SPLIT_MAX /* a benchmark knob (-D for the C and the CUDA flags alike, as kernels/fa_kernels.h reads it) */
 #define FASV_SPLIT_MAX 64 /* splits of one row the combine merges (partials and scratch grow with it) */
 #endif
-#ifndef FASV_COMBINE_MOST
-#define FASV_COMBINE_MOST 8 /* partials one combine thread sums at most, where the slices allow */
-#endif
-#ifndef FASV_COMBINE_THREADS
-#define FASV_COMBINE_THREADS 256 /* threads of a combine block: its groups per element (bench/calib_mma) */
-#endif
 
 /* Scratch bytes the launch needs: n_split x n_q x n_head x n_seq rows of
  * (Dv + 2) floats. Saturates at INT64_MAX. */

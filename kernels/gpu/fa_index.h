@@ -136,6 +136,16 @@ FA_HD int64_t fa_mask_off(const fa_params *p, int j, int i, int h, int s) {
 FA_HD int64_t fa_out_idx(const fa_params *p, int d, int h, int i, int s) {
     return (((int64_t)s * p->n_q + i) * p->n_head + h) * p->dv + d;
 }
+/* The combine's shape (benchmark knobs: -D for the C and the CUDA flags
+ * alike): threads of a combine block, and partials one thread sums at most
+ * where the slices allow (fa_combine_pairs; bench/calib_mma emulates the
+ * groups they give). */
+#ifndef FASV_COMBINE_THREADS
+#define FASV_COMBINE_THREADS 256
+#endif
+#ifndef FASV_COMBINE_MOST
+#define FASV_COMBINE_MOST 8
+#endif
 /* Element pairs of a row that one combine block merges (a slice; the
  * combine grid has ceil(dv/2 / pairs) blocks per row): all dv/2 pairs,
  * halved (rounding up) while above 16 pairs and while a thread of the

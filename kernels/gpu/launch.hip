@@ -359,8 +359,7 @@ typedef struct prepared {
     dim3 grid;
     int threads;
     size_t dyn;
-    int64_t rows;    /* output rows */
-    int64_t cblocks; /* combine blocks when split: rows x slices */
+    int64_t cblocks; /* combine blocks when split: rows x slices; else 0 */
     int split;
     int pdl; /* launch the combine as a programmatic dependent of the split kernel */
     const char *key;
@@ -481,8 +480,10 @@ static fasv_gpu_status prepare(fasv_gpu *g, const fasv_gpu_launch *l, prepared *
         if (need > r->scratch_bytes)
             ROUTE_ERR("split needs %lld bytes of scratch, the route sized %lld", (long long)need, (long long)r->scratch_bytes);
         if (!l->scratch || l->scratch->bytes < need) ROUTE_ERR("scratch buffer smaller than %lld bytes", (long long)need);
-        if (rows * fa_combine_slices(p) > INT32_MAX)
-            ROUTE_ERR("%lld output rows x %d slices over the combine grid", (long long)rows, fa_combine_slices(p));
+        const int slices = fa_combine_slices(p);
+        if (rows * slices > INT32_MAX)
+            ROUTE_ERR("%lld output rows x %d slices over the combine grid", (long long)rows, slices);
+        pr->cblocks = rows * slices; /* the combine's blocks: slices of the rows */
         p.part = (float *)user(l->scratch);
     }
     if (!l->out || l->out->bytes < fasv_out_count(n) * 4) ROUTE_ERR("output buffer too small");
@@ -496,8 +497,6 @@ static fasv_gpu_status prepare(fasv_gpu *g, const fasv_gpu_launch *l, prepared *
     pr->grid = dim3((unsigned)gx, (unsigned)gy, (unsigned)gz);
     pr->threads = r->threads;
     pr->dyn = dyn;
-    pr->rows = rows;
-    pr->cblocks = r->n_split > 1 ? rows * fa_combine_slices(p) : 0; /* the combine's blocks: slices of the rows */
     pr->split = r->n_split > 1;
     pr->pdl = g->pdl;
     /* FASV_GPU_TRACE (diagnostics, NVIDIA): per-block timestamps of the MMA
