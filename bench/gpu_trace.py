@@ -7,9 +7,10 @@ VARIANT", from gpu_perf), a header and one line per block
 of the split kernel ("k") and of the combine ("c"): index, SM, then the
 block's timestamps in ns from the earliest block start (-1: not reached):
     k: start, first sub-tile landed (warp 0), loop done (all warps),
-       partials written, end[, fragments stored, warp 0's rows merged]
+       partials written, end[, fragments stored, warp 0's rows merged[,
+       the ring's first copies issued, prologue done]]
     c: start, split grid done (griddepcontrol.wait returned), weights and
-       sum known, partials summed, end[, -, -]
+       sum known, partials summed, end[, -, -[, -, -]]
 This prints, per record, where a launch's time goes: when blocks start, how
 long the first sub-tile takes, the loop, the epilogue, how far apart the
 blocks end, and the combine.
@@ -52,6 +53,8 @@ def summary(head, rows):
             out.append(f"| {name} | {us(min(v))} | {us(pct(v, 0.5))} | {us(pct(v, 0.9))} | {us(max(v))} |")
 
     row("block start", start)
+    row("ring's first copies issued (from start)", [r[10] - r[3] for r in k if r[10] >= 0 and r[3] >= 0])
+    row("prologue done: Q staged (from start)", [r[11] - r[3] for r in k if r[11] >= 0 and r[3] >= 0])
     row("first sub-tile (from start)", first)
     row("loop (first sub-tile to all warps done)", loop)
     row("merge of warps + partials written", epi)
@@ -101,12 +104,12 @@ def main():
             head, rows, label = label + line[len("# trace "):].strip(), [], ""
         elif line.strip() and head:
             f = line.split()
-            if len(f) not in (8, 10) or f[0] not in ("k", "c"):
-                print(f"gpu_trace: {path}:{no}: expected 'k|c INDEX SM T1 T2 T3 T4 T5 [T6 T7]', got {line.strip()[:60]!r}",
-                      file=sys.stderr)
+            if len(f) not in (8, 10, 12) or f[0] not in ("k", "c"):
+                print(f"gpu_trace: {path}:{no}: expected 'k|c INDEX SM T1 T2 T3 T4 T5 [T6 T7 [T8 T9]]', "
+                      f"got {line.strip()[:60]!r}", file=sys.stderr)
                 return 2
             try:
-                rows.append([f[0], int(f[1]), int(f[2])] + [int(x) for x in f[3:]] + [-1] * (10 - len(f)))
+                rows.append([f[0], int(f[1]), int(f[2])] + [int(x) for x in f[3:]] + [-1] * (12 - len(f)))
             except ValueError:
                 print(f"gpu_trace: {path}:{no}: not integers: {line.strip()[:60]!r}", file=sys.stderr)
                 return 2

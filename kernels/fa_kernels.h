@@ -63,11 +63,12 @@ static __device__ __forceinline__ void fa_wait_for_prerequisites(void) {
  * FA_TRACE_WORDS words: the SM it ran on, then nanosecond timestamps of the
  * device's global timer. MMA decode body: block start, warp 0's first
  * sub-tile landed, every warp's loop done, partials written, end, the
- * warps' fragments stored, the rows' weights known. Combine: start,
+ * warps' fragments stored, the rows' weights known, the ring's first
+ * copies issued, the prologue done (Q staged). Combine: start,
  * prerequisites met (the split grid done), weights and sum known, partials
- * summed, end, 0, 0. A word stays 0 where the event did not happen. NVIDIA
- * only (0 elsewhere). */
-#define FA_TRACE_WORDS 8
+ * summed, end. A word stays 0 where the event did not happen. NVIDIA only
+ * (0 elsewhere). */
+#define FA_TRACE_WORDS 10
 static __device__ __forceinline__ void fa_trace(const fa_params &p, int64_t block, int word) {
 #if defined(__CUDA_ARCH__)
     if (p.trace) {

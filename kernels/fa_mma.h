@@ -187,52 +187,66 @@ static __device__ __forceinline__ void fa_mma_load(uint32_t tile, const uint8_t 
 
 /* ---- pieces shared by the two bodies ------------------------------------ */
 
-/* Stage 4 rows of Q: column slots c0..c0+3 of the block go to rows
- * q0..q0+3 of Qs ([NT][QROWS][D], swizzled), scaled by 2^e and split into NT
- * terms; fac[u] = the logit factor scale * 2^-e of row u, 0 where the column
- * does not exist. Every load of the group is issued before the first is
- * used. Returns whether any of the 4 columns exists. In two halves, so
- * that the decode body can issue its first K/V copies between them:
- * fa_mma_load_q4 (the loads into registers), fa_mma_split_q4 (the rest). */
-template <int D>
+/* Stage 4 rows of Q: column slots c0 + CS u (u < 4) of the block go to rows
+ * q0 + CS u of Qs ([NT][QROWS][D], swizzled), scaled by 2^e and split into
+ * NT terms; fac[u] = the logit factor scale * 2^-e of row u, 0 where the
+ * column does not exist (its row gets zeros, the values the split gives 0).
+ * Every load of the group is issued before the first is used. Returns
+ * whether any of the 4 columns exists. In two halves, so that the decode
+ * body can issue its first K/V copies between them: fa_mma_load_q4 (the
+ * loads into registers), fa_mma_split_q4 (the rest). */
+template <int D, int CS = 1>
 static __device__ __forceinline__ void fa_mma_load_q4(const fa_params &p, int c0, int s, int lane, float (&qg)[4][D / 32],
                                                       bool okg[4]) {
 #pragma unroll
     for (int u = 0; u < 4; u++) {
         int i, h;
-        okg[u] = fa_vec_col(p, c0 + u, &i, &h);
+        okg[u] = fa_vec_col(p, c0 + CS * u, &i, &h);
         const float *qr = (const float *)(p.q + (okg[u] ? fa_q_off(&p, i, h, s) : 0));
 #pragma unroll
         for (int t = 0; t < D / 32; t++) qg[u][t] = okg[u] ? qr[lane + 32 * t] : 0.0f;
     }
 }
-template <int D, int T, int NT, int QROWS>
+template <int D, int T, int NT, int QROWS, int CS = 1>
 static __device__ __forceinline__ bool fa_mma_split_q4(const fa_params &p, uint16_t *Qs, int q0, int lane,
                                                        float (&qg)[4][D / 32], const bool okg[4], float fac[4]) {
     bool any = false;
 #pragma unroll
     for (int u = 0; u < 4; u++) {
         any |= okg[u];
+        if (!okg[u]) { /* uniform over the warp: zeros, without the split's arithmetic */
+            fac[u] = 0.0f;
+#pragma unroll
+            for (int t = 0; t < D / 32; t++)
+#pragma unroll
+                for (int term = 0; term < NT; term++) Qs[term * QROWS * D + fa_sw<D>(q0 + CS * u, lane + 32 * t) / 2] = 0;
+            continue;
+        }
         float mx = 0.0f;
 #pragma unroll
         for (int t = 0; t < D / 32; t++) mx = fmaxf(mx, fabsf(qg[u][t]));
         mx = fa_warp_max(mx);
         int e = 0;
         if (T == FA_F16 && mx > 0.0f && mx <= 3.402823466e38f) {
-            int ex;
-            frexpf(mx, &ex); /* mx = m * 2^ex, m in [0.5, 1) */
+            /* mx = m * 2^ex, m in [0.5, 1): frexpf's exponent, read from the
+             * bits where mx is normal (fewer instructions; the same value) */
+            const int be = (__float_as_int(mx) >> 23) & 0xff;
+            int ex = be - 126;
+            if (be == 0) frexpf(mx, &ex); /* subnormal */
             e = 15 - ex;
             e = e < -126 ? -126 : e > 126 ? 126 : e;
         }
-        const float f = ldexpf(1.0f, e);
-        fac[u] = okg[u] ? p.scale * ldexpf(1.0f, -e) : 0.0f;
+        /* 2^e and 2^-e, e in [-126, 126]: normal floats, built from their
+         * bits (ldexpf's values) */
+        const float f = __int_as_float((127 + e) << 23);
+        fac[u] = p.scale * __int_as_float((127 - e) << 23);
 #pragma unroll
         for (int t = 0; t < D / 32; t++) {
             float x = qg[u][t] * f, back;
 #pragma unroll
             for (int term = 0; term < NT; term++) {
                 const unsigned short b = fa_rnd_bits<T>(x, &back);
-                Qs[term * QROWS * D + fa_sw<D>(q0 + u, lane + 32 * t) / 2] = b;
+                Qs[term * QROWS * D + fa_sw<D>(q0 + CS * u, lane + 32 * t) / 2] = b;
                 x -= back; /* exact: the rounding residual of a wider value */
             }
         }
@@ -692,23 +706,29 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
         }
     };
     /* Q's loads first (a few hundred bytes, at the head of the memory
-     * queue), then every stage of the ring, then Q's split while they load:
-     * warps 0..3 stage slots 4w..4w+3 */
+     * queue; issued after the ring's copies, they landed 1.8 us later and the
+     * route lost 4 points of copy at D128 GQA8 on an H100:
+     * bench/results/gpu-decode-prologue-2026-11-26.md), then every stage of
+     * the ring, then Q's split while they load: warp w stages slots w, w + 4,
+     * w + 8, w + 12, so that a block's first 8 columns (a GQA 8 group) are
+     * split by all 4 warps, 2 each (the split runs at a few cycles per
+     * instruction: it is on the way to the first sub-tile) */
     const bool qw = warp < R / 4; /* warp-uniform */
     float qg[4][D / 32];
     bool okg[4];
-    if (qw) fa_mma_load_q4<D>(p, 4 * warp, s, lane, qg, okg);
+    if (qw) fa_mma_load_q4<D, 4>(p, warp, s, lane, qg, okg);
 #pragma unroll 1 /* one copy of issue()'s unrolled copies before the loop: fewer instructions */
     for (int t = 0; t < S; t++) {
         if (jw + (int64_t)t * KVS < hi) issue(t, jw + t * KVS);
         fa_cp_commit();
     }
+    if (tid == 0) fa_trace(p, tb, 8);
     if (qw) {
         float fac[4];
-        fa_mma_split_q4<D, T, NT, R>(p, Qs, 4 * warp, lane, qg, okg, fac);
+        fa_mma_split_q4<D, T, NT, R, 4>(p, Qs, warp, lane, qg, okg, fac);
         if (lane == 0)
 #pragma unroll
-            for (int u = 0; u < 4; u++) Rs[4 * warp + u] = fac[u];
+            for (int u = 0; u < 4; u++) Rs[warp + 4 * u] = fac[u];
     }
     if (tid < R) { /* the epilogue's row table, while the ring loads */
         int i = 0, h = 0;
@@ -738,6 +758,7 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
      * never written */
     const bool plain = !p.has_mask && p.softcap == 0.0f;
     const bool two = p.ncols1 * p.ncols2 > 8; /* rows 8..15 hold columns */
+    if (tid == 0) fa_trace(p, tb, 9);
     fa_let_dependents_launch(); /* the combine may launch (it waits for this grid) */
     for (int t = 0;; t++) {
         const int64_t j64 = jw + (int64_t)t * KVS; /* 64-bit: n_kv may come within KVS of 2^31 */

@@ -2,7 +2,8 @@
 # bench/gpu_trace.py on a hand-written trace (two split-kernel blocks, one
 # combine block; timestamps chosen so every phase is a round number): each
 # phase's min/max and the combine's phases must be the hand-computed ones,
-# old 8-field records still parse, and a malformed line names its file:line.
+# records of 12, 10 (block 1: no prologue words) and 8 fields parse, and a
+# malformed line names its file:line.
 # Skips (77) without python3.
 command -v python3 >/dev/null 2>&1 || { echo "python3 not found: skipped"; exit 77; }
 T=$(mktemp -d)
@@ -11,9 +12,9 @@ TOOL=bench/gpu_trace.py
 cat >"$T/t.txt" <<'X'
 # shape decode-test route
 # trace key=split:test n_split=2 grid=1,1,2 combine=1
-k 0 3 0 4000 20000 21000 21050 20100 20400
+k 0 3 0 4000 20000 21000 21050 20100 20400 1500 3000
 k 1 5 100 4100 22100 23300 23350 22300 22700
-c 0 7 5000 24000 25000 25500 26000 -1 -1
+c 0 7 5000 24000 25000 25500 26000 -1 -1 -1 -1
 X
 fail=0
 out=$(python3 "$TOOL" "$T/t.txt") || { echo "FAIL: exit $?"; exit 1; }
@@ -21,6 +22,8 @@ check() {
     if printf '%s\n' "$out" | grep -F -q -- "$1"; then :; else echo "FAIL: missing: $1"; fail=1; fi
 }
 # | phase | min | median | p90 | max |  (us, %6.2f)
+check "| ring's first copies issued (from start) |   1.50 |   1.50 |   1.50 |   1.50 |"
+check "| prologue done: Q staged (from start) |   3.00 |   3.00 |   3.00 |   3.00 |"
 check "| first sub-tile (from start) |   4.00 |   4.00 |   4.00 |   4.00 |"
 check "| loop (first sub-tile to all warps done) |  16.00 |  18.00 |  18.00 |  18.00 |"
 check "| merge of warps + partials written |   1.00 |   1.20 |   1.20 |   1.20 |"
