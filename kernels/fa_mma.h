@@ -211,6 +211,10 @@ template <int D, int T, int NT, int QROWS, int CS = 1>
 static __device__ __forceinline__ bool fa_mma_split_q4(const fa_params &p, uint16_t *Qs, int q0, int lane,
                                                        float (&qg)[4][D / 32], const bool okg[4], float fac[4]) {
     bool any = false;
+    /* term `term` of element lane + 32 t of row u's slot */
+    auto qs = [&](int term, int u, int t) -> uint16_t & {
+        return Qs[term * QROWS * D + fa_sw<D>(q0 + CS * u, lane + 32 * t) / 2];
+    };
 #pragma unroll
     for (int u = 0; u < 4; u++) {
         any |= okg[u];
@@ -219,7 +223,7 @@ static __device__ __forceinline__ bool fa_mma_split_q4(const fa_params &p, uint1
 #pragma unroll
             for (int t = 0; t < D / 32; t++)
 #pragma unroll
-                for (int term = 0; term < NT; term++) Qs[term * QROWS * D + fa_sw<D>(q0 + CS * u, lane + 32 * t) / 2] = 0;
+                for (int term = 0; term < NT; term++) qs(term, u, t) = 0;
             continue;
         }
         float mx = 0.0f;
@@ -246,7 +250,7 @@ static __device__ __forceinline__ bool fa_mma_split_q4(const fa_params &p, uint1
 #pragma unroll
             for (int term = 0; term < NT; term++) {
                 const unsigned short b = fa_rnd_bits<T>(x, &back);
-                Qs[term * QROWS * D + fa_sw<D>(q0 + CS * u, lane + 32 * t) / 2] = b;
+                qs(term, u, t) = b;
                 x -= back; /* exact: the rounding residual of a wider value */
             }
         }
