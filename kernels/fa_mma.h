@@ -187,6 +187,20 @@ static __device__ __forceinline__ void fa_mma_load(uint32_t tile, const uint8_t 
 
 /* ---- pieces shared by the two bodies ------------------------------------ */
 
+/* A block's column slots -> (query row, head): fa_vec_col, which divides
+ * (fa_cols_div), or with the block's kv head and head group already known
+ * and ncols2 a fast divisor (fa_cols_fast: the decode body's prologue, where
+ * every instruction before the first loads counts) */
+struct fa_cols_div {
+    __device__ bool operator()(const fa_params &p, int c, int *i, int *h) const { return fa_vec_col(p, c, i, h); }
+};
+struct fa_cols_fast {
+    int hkv, g;
+    __device__ bool operator()(const fa_params &p, int c, int *i, int *h) const {
+        return c < p.ncols1 * p.ncols2 && fa_column_fast(&p, blockIdx.x, hkv, g, c, i, h);
+    }
+};
+
 /* Stage 4 rows of Q: column slots c0 + CS u (u < 4) of the block go to rows
  * q0 + CS u of Qs ([NT][QROWS][D], swizzled), scaled by 2^e and split into
  * NT terms; fac[u] = the logit factor scale * 2^-e of row u, 0 where the
@@ -194,14 +208,15 @@ static __device__ __forceinline__ void fa_mma_load(uint32_t tile, const uint8_t 
  * Every load of the group is issued before the first is used. Returns
  * whether any of the 4 columns exists. In two halves, so that the decode
  * body can issue its first K/V copies between them: fa_mma_load_q4 (the
- * loads into registers), fa_mma_split_q4 (the rest). */
-template <int D, int CS = 1>
+ * loads into registers), fa_mma_split_q4 (the rest). Cols: the slots'
+ * columns (fa_cols_div or fa_cols_fast). */
+template <int D, int CS = 1, typename Cols = fa_cols_div>
 static __device__ __forceinline__ void fa_mma_load_q4(const fa_params &p, int c0, int s, int lane, float (&qg)[4][D / 32],
-                                                      bool okg[4]) {
+                                                      bool okg[4], const Cols &col = Cols()) {
 #pragma unroll
     for (int u = 0; u < 4; u++) {
         int i, h;
-        okg[u] = fa_vec_col(p, c0 + CS * u, &i, &h);
+        okg[u] = col(p, c0 + CS * u, &i, &h);
         const float *qr = (const float *)(p.q + (okg[u] ? fa_q_off(&p, i, h, s) : 0));
 #pragma unroll
         for (int t = 0; t < D / 32; t++) qg[u][t] = okg[u] ? qr[lane + 32 * t] : 0.0f;
@@ -457,11 +472,13 @@ static __device__ __forceinline__ void fa_mma_pv(float (&o)[D / 8][4], uint32_t 
 
 /* The accumulator rows g and g + 8 of this thread: whether their columns
  * exist, ALiBi slopes and mask rows. Slots c0 + g and c0 + g + 8. */
+template <typename Cols = fa_cols_div>
 static __device__ __forceinline__ void fa_mma_rows(const fa_params &p, int c0, int g, int s, bool cv[2], int ci[2],
-                                                   int chh[2], float slope[2], const uint8_t *mrow[2]) {
+                                                   int chh[2], float slope[2], const uint8_t *mrow[2],
+                                                   const Cols &col = Cols()) {
 #pragma unroll
     for (int r = 0; r < 2; r++) {
-        cv[r] = fa_vec_col(p, c0 + g + 8 * r, &ci[r], &chh[r]);
+        cv[r] = col(p, c0 + g + 8 * r, &ci[r], &chh[r]);
         slope[r] = cv[r] ? fa_slope(&p, chh[r]) : 0.0f;
         mrow[r] = cv[r] && p.has_mask ? p.mask + fa_mask_off(&p, 0, ci[r], chh[r], s) : p.mask;
     }
@@ -652,7 +669,10 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     const uint32_t sQ = fa_smem_addr(Qs);
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int g = lane >> 2, c4 = lane & 3;
-    const int s = blockIdx.z / p.n_split, split = blockIdx.z % p.n_split;
+    /* the block's coordinates without a divide (p.fd_*: fa_fdiv) */
+    const int s = fa_fdiv_q(p.fd_split, (int)blockIdx.z), split = (int)blockIdx.z - s * p.n_split;
+    const int hkv = fa_fdiv_q(p.fd_groups, (int)blockIdx.y);
+    const fa_cols_fast cols = {hkv, (int)blockIdx.y - hkv * p.groups};
     const uint32_t sR = fa_smem_addr(ring) + warp * S * 2 * SUB;
     const int64_t tb = blockIdx.x + (int64_t)gridDim.x * (blockIdx.y + (int64_t)gridDim.y * blockIdx.z);
     if (tid == 0) fa_trace(p, tb, 1);
@@ -670,9 +690,10 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     }
     lo = split * KV;
     const int KVS = KV * p.n_split; /* keys from one of a warp's steps to its next */
-    const int h0 = (blockIdx.y / p.groups) * p.gqa;
-    const uint8_t *kb = p.k + fa_k_off(&p, 0, h0, s);
-    const uint8_t *vb = p.v + fa_v_off(&p, 0, h0, s);
+    /* fa_k_off / fa_v_off of key 0 of q head hkv * gqa (kv head hkv) */
+    const int64_t sk = fa_fdiv_q(p.fd_seq_ratio, s);
+    const uint8_t *kb = p.k + (int64_t)hkv * p.nbk2 + sk * p.nbk3;
+    const uint8_t *vb = p.v + (int64_t)hkv * p.nbv2 + sk * p.nbv3;
     const int jw = lo + warp * WK; /* this warp's keys: jw + t * KVS + [0, WK) */
     /* copy the warp's sub-tile at key j into ring stage st; rows at or past
      * hi zero-filled. Lane l copies chunk l % CPR of rows l / CPR + RPI t:
@@ -720,7 +741,7 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     const bool qw = warp < R / 4; /* warp-uniform */
     float qg[4][D / 32];
     bool okg[4];
-    if (qw) fa_mma_load_q4<D, 4>(p, warp, s, lane, qg, okg);
+    if (qw) fa_mma_load_q4<D, 4>(p, warp, s, lane, qg, okg, cols);
 #pragma unroll 1 /* one copy of issue()'s unrolled copies before the loop: fewer instructions */
     for (int t = 0; t < S; t++) {
         if (jw + (int64_t)t * KVS < hi) issue(t, jw + t * KVS);
@@ -736,7 +757,7 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     }
     if (tid < R) { /* the epilogue's row table, while the ring loads */
         int i = 0, h = 0;
-        Rd[tid] = fa_vec_col(p, tid, &i, &h) ? fa_part_idx(&p, h, i, s, split) : -1;
+        Rd[tid] = cols(p, tid, &i, &h) ? fa_part_idx(&p, h, i, s, split) : -1;
     }
     __syncthreads();
     const float rs[2] = {Rs[g], Rs[g + 8]};
@@ -744,7 +765,7 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     bool cv[2];
     float slope[2];
     const uint8_t *mrow[2];
-    fa_mma_rows(p, 0, g, s, cv, ci, chh, slope, mrow);
+    fa_mma_rows(p, 0, g, s, cv, ci, chh, slope, mrow, cols);
     uint32_t qa[QF][4];
     if (QREG) {
 #pragma unroll

@@ -141,8 +141,13 @@ static void test_columns(void) {
                         for (int bx = 0; bx < gx; bx++)
                             for (int by = 0; by < gy; by++)
                                 for (int c = 0; c < c1 * c2; c++) {
-                                    int i, h;
-                                    if (!fa_column(&p, bx, by, c, &i, &h)) continue;
+                                    int i, h, fi = -1, fh = -1;
+                                    /* the decode body's divide-free form gives the same columns */
+                                    p.fd_ncols2 = fa_fdiv_make(c2);
+                                    const int okf = fa_column_fast(&p, bx, by / p.groups, by % p.groups, c, &fi, &fh);
+                                    const int ok = fa_column(&p, bx, by, c, &i, &h);
+                                    bad += okf != ok || (ok && (fi != i || fh != h));
+                                    if (!ok) continue;
                                     if (i < 0 || i >= nq || h < 0 || h >= p.n_head) {
                                         bad++;
                                         continue;
@@ -264,7 +269,47 @@ static void test_combine_slices(void) {
     CHECKF(bad == 0, "%d (dv, n_split) pairs break the slice rule", bad);
 }
 
+/* fa_fdiv_q against C's division: every divisor up to 4096 and the
+ * powers of two and their neighbours up to 2^31 - 1, with numerators at
+ * both ends of the range, around multiples of the divisor, and random. */
+static void test_fdiv(void) {
+    long bad = 0, n_checked = 0;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    int32_t ds[4096 + 3 * 31];
+    int nd = 0;
+    for (int32_t d = 1; d <= 4096; d++) ds[nd++] = d;
+    for (int k = 1; k < 31; k++) ds[nd++] = (1 << k) - 1, ds[nd++] = 1 << k, ds[nd++] = (1 << k) + 1;
+    ds[nd++] = INT32_MAX;
+    for (int a = 0; a < nd; a++) {
+        const int32_t d = ds[a];
+        const fa_fdiv f = fa_fdiv_make(d);
+        int32_t ns[64];
+        int nn = 0;
+        ns[nn++] = 0, ns[nn++] = 1, ns[nn++] = INT32_MAX, ns[nn++] = INT32_MAX - 1, ns[nn++] = d - 1, ns[nn++] = d;
+        const int64_t big = (int64_t)(INT32_MAX / d) * d; /* the largest multiple of d in range */
+        ns[nn++] = (int32_t)big, ns[nn++] = (int32_t)(big - 1);
+        for (int r = 0; r < 40; r++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            ns[nn++] = (int32_t)(x & 0x7fffffffu);
+        }
+        for (int b = 0; b < nn; b++) {
+            if (ns[b] < 0) continue;
+            bad += fa_fdiv_q(f, ns[b]) != ns[b] / d;
+            n_checked++;
+        }
+    }
+    /* every numerator up to 2^20 for a few divisors */
+    static const int32_t dd[] = {3, 7, 33, 100, 641, 65537};
+    for (int a = 0; a < 6; a++) {
+        const fa_fdiv f = fa_fdiv_make(dd[a]);
+        for (int32_t n = 0; n < (1 << 20); n++, n_checked++) bad += fa_fdiv_q(f, n) != n / dd[a];
+    }
+    CHECKF(bad == 0, "%ld of %ld fast divisions differ from C's", bad, n_checked);
+    CHECK(fa_fdiv_q(fa_fdiv_make(7), 100) == 14); /* by hand */
+}
+
 int main(void) {
+    test_fdiv();
     test_types();
     test_dequant();
     test_addressing();

@@ -28,6 +28,40 @@ enum { FA_F32 = 0, FA_F16, FA_BF16, FA_Q8_0, FA_Q4_0, FA_Q4_1, FA_Q5_0, FA_Q5_1,
 /* Test-only fault injection (fasv_gpu_set_fault): never set in production. */
 enum { FA_FAULT_NONE = 0, FA_FAULT_KV_TAIL = 1 };
 
+/* Division by a launch-invariant divisor without a divide instruction (a
+ * divide is a ~25-instruction sequence on NVIDIA, and the MMA decode body's
+ * prologue, which runs before its first loads, had 13 of them): for
+ * numerators 0 <= n < 2^31 and a divisor 1 <= d < 2^31, with l = ceil(log2
+ * d) and p = 31 + l, m = ceil(2^p / d) fits 32 bits and floor(n m / 2^p) =
+ * floor(n / d) (the round-up method of Granlund and Montgomery: the error
+ * n (m d - 2^p) / (d 2^p) < n / 2^p < 2^-l <= 1 / d cannot carry n / d past
+ * the next integer). d = 1 (l = 0) is taken apart. */
+typedef struct fa_fdiv {
+    uint32_t d, m; /* the divisor and its multiplier */
+    int32_t s;     /* p - 32 = l - 1 */
+} fa_fdiv;
+
+FA_HD fa_fdiv fa_fdiv_make(int32_t d) {
+    fa_fdiv f;
+    f.d = (uint32_t)(d < 1 ? 1 : d), f.m = 0, f.s = 0;
+    if (f.d > 1) {
+        int l = 0;
+        while (((uint64_t)1 << l) < f.d) l++;
+        f.m = (uint32_t)((((uint64_t)1 << (31 + l)) + f.d - 1) / f.d);
+        f.s = l - 1;
+    }
+    return f;
+}
+/* n / d for 0 <= n < 2^31 */
+FA_HD int fa_fdiv_q(fa_fdiv f, int n) {
+#if defined(__CUDA_ARCH__)
+    const uint32_t hi = __umulhi((uint32_t)n, f.m);
+#else
+    const uint32_t hi = (uint32_t)(((uint64_t)(uint32_t)n * f.m) >> 32);
+#endif
+    return f.d == 1 ? n : (int)(hi >> f.s);
+}
+
 typedef struct fa_params {
     const uint8_t *q, *k, *v, *mask, *sinks; /* element [0,0,0,0] of each view */
     float *out;                              /* [dv, n_head, n_q, n_seq] contiguous */
@@ -53,6 +87,9 @@ typedef struct fa_params {
     int32_t n_split;        /* 1 = write out directly; >1 = write partials to part */
     int32_t groups;         /* ceil(gqa / ncols2): head groups per kv head */
     int32_t fault;          /* FA_FAULT_* */
+    /* n_split, groups, ncols2, seq_ratio as fast divisors (fa_fdiv_make of
+     * each; the MMA decode body's prologue divides by them) */
+    fa_fdiv fd_split, fd_groups, fd_ncols2, fd_seq_ratio;
 } fa_params;
 
 /* ---- element decoding (identical bits on host and device) ---------------- */
@@ -174,6 +211,17 @@ FA_HD int fa_column(const fa_params *p, int bx, int by, int c, int *i, int *h) {
     const int c1 = c / p->ncols2, c2 = c % p->ncols2;
     const int hkv = by / p->groups, g = by % p->groups;
     const int gh = g * p->ncols2 + c2; /* head within the kv head's group */
+    *i = bx * p->ncols1 + c1;
+    *h = hkv * p->gqa + gh;
+    return *i < p->n_q && gh < p->gqa;
+}
+
+/* fa_column for a block whose kv head hkv = by / groups and head group g =
+ * by % groups are known, dividing by ncols2 through p->fd_ncols2 (the same
+ * values: tests/test_gpu_index.c checks them against fa_column). */
+FA_HD int fa_column_fast(const fa_params *p, int bx, int hkv, int g, int c, int *i, int *h) {
+    const int c1 = fa_fdiv_q(p->fd_ncols2, c), c2 = c - c1 * p->ncols2;
+    const int gh = g * p->ncols2 + c2;
     *i = bx * p->ncols1 + c1;
     *h = hkv * p->gqa + gh;
     return *i < p->n_q && gh < p->gqa;

@@ -471,6 +471,8 @@ static fasv_gpu_status prepare(fasv_gpu *g, const fasv_gpu_launch *l, prepared *
         ROUTE_ERR("route grants %lld bytes of shared memory, the device allows %lld", (long long)r->smem_bytes,
                   (long long)g->info.smem_per_block);
     p.groups = (p.gqa + r->ncols2 - 1) / r->ncols2;
+    p.fd_split = fa_fdiv_make(p.n_split), p.fd_groups = fa_fdiv_make(p.groups);
+    p.fd_ncols2 = fa_fdiv_make(p.ncols2), p.fd_seq_ratio = fa_fdiv_make(p.seq_ratio);
     const int64_t gx = (p.n_q + r->ncols1 - 1) / r->ncols1, gy = (int64_t)p.n_head_kv * p.groups,
                   gz = (int64_t)p.n_seq * r->n_split;
     if (gx > INT32_MAX || gy > 65535 || gz > 65535) ROUTE_ERR("grid %lldx%lldx%lld over the device's limits", (long long)gx, (long long)gy, (long long)gz);
