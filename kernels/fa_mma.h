@@ -193,11 +193,25 @@ static __device__ __forceinline__ void fa_mma_load(uint32_t tile, const uint8_t 
  * every instruction before the first loads counts) */
 struct fa_cols_div {
     __device__ bool operator()(const fa_params &p, int c, int *i, int *h) const { return fa_vec_col(p, c, i, h); }
+    /* whether slot c has a column; *off: its Q row's byte offset (sequence s) */
+    __device__ bool q(const fa_params &p, int c, int s, int64_t *off) const {
+        int i, h;
+        const bool ok = fa_vec_col(p, c, &i, &h);
+        *off = ok ? fa_q_off(&p, i, h, s) : 0;
+        return ok;
+    }
 };
 struct fa_cols_fast {
     int hkv, g;
+    int64_t qb; /* the Q byte offset of the block's slot 0 (fa_slot_q_base) */
+    __device__ fa_cols_fast(const fa_params &p, int hkv_, int g_, int s)
+        : hkv(hkv_), g(g_), qb(fa_slot_q_base(&p, (int)blockIdx.x, hkv_, g_, s)) {}
     __device__ bool operator()(const fa_params &p, int c, int *i, int *h) const {
         return c < p.ncols1 * p.ncols2 && fa_column_fast(&p, blockIdx.x, hkv, g, c, i, h);
+    }
+    __device__ bool q(const fa_params &p, int c, int s, int64_t *off) const {
+        (void)s; /* in qb */
+        return fa_slot_q_fast(&p, (int)blockIdx.x, g, qb, c, off);
     }
 };
 
@@ -215,9 +229,9 @@ static __device__ __forceinline__ void fa_mma_load_q4(const fa_params &p, int c0
                                                       bool okg[4], const Cols &col = Cols()) {
 #pragma unroll
     for (int u = 0; u < 4; u++) {
-        int i, h;
-        okg[u] = col(p, c0 + CS * u, &i, &h);
-        const float *qr = (const float *)(p.q + (okg[u] ? fa_q_off(&p, i, h, s) : 0));
+        int64_t off;
+        okg[u] = col.q(p, c0 + CS * u, s, &off);
+        const float *qr = (const float *)(p.q + (okg[u] ? off : 0));
 #pragma unroll
         for (int t = 0; t < D / 32; t++) qg[u][t] = okg[u] ? qr[lane + 32 * t] : 0.0f;
     }
@@ -672,7 +686,7 @@ __global__ void __launch_bounds__(FA_MMAD_THREADS(D)) fa_mmad_kernel(const fa_pa
     /* the block's coordinates without a divide (p.fd_*: fa_fdiv) */
     const int s = fa_fdiv_q(p.fd_split, (int)blockIdx.z), split = (int)blockIdx.z - s * p.n_split;
     const int hkv = fa_fdiv_q(p.fd_groups, (int)blockIdx.y);
-    const fa_cols_fast cols = {hkv, (int)blockIdx.y - hkv * p.groups};
+    const fa_cols_fast cols(p, hkv, (int)blockIdx.y - hkv * p.groups, s);
     const uint32_t sR = fa_smem_addr(ring) + warp * S * 2 * SUB;
     const int64_t tb = blockIdx.x + (int64_t)gridDim.x * (blockIdx.y + (int64_t)gridDim.y * blockIdx.z);
     if (tid == 0) fa_trace(p, tb, 1);

@@ -135,6 +135,7 @@ static void test_columns(void) {
                         fa_params p;
                         memset(&p, 0, sizeof p);
                         p.gqa = gqa, p.n_head_kv = nhk, p.n_head = gqa * nhk, p.n_q = nq;
+                        p.nbq1 = 1000003, p.nbq2 = 7919, p.nbq3 = 104729; /* distinct: a wrong row or head moves the offset */
                         p.ncols1 = c1, p.ncols2 = c2, p.groups = (gqa + c2 - 1) / c2;
                         int *seen = calloc((size_t)(p.n_head * nq), sizeof(int));
                         int gx = (nq + c1 - 1) / c1, gy = nhk * p.groups;
@@ -147,6 +148,11 @@ static void test_columns(void) {
                                     const int okf = fa_column_fast(&p, bx, by / p.groups, by % p.groups, c, &fi, &fh);
                                     const int ok = fa_column(&p, bx, by, c, &i, &h);
                                     bad += okf != ok || (ok && (fi != i || fh != h));
+                                    /* and the same Q rows from the block's slot-0 offset */
+                                    int64_t qo = -1;
+                                    const int okq = fa_slot_q_fast(
+                                        &p, bx, by % p.groups, fa_slot_q_base(&p, bx, by / p.groups, by % p.groups, 1), c, &qo);
+                                    bad += okq != ok || (ok && qo != fa_q_off(&p, i, h, 1));
                                     if (!ok) continue;
                                     if (i < 0 || i >= nq || h < 0 || h >= p.n_head) {
                                         bad++;

@@ -227,6 +227,20 @@ FA_HD int fa_column_fast(const fa_params *p, int bx, int hkv, int g, int c, int 
     return *i < p->n_q && gh < p->gqa;
 }
 
+/* The Q row of slot c of a block from the Q byte offset qb of its slot 0
+ * (fa_slot_q_base): slot c = c1 ncols2 + c2 adds c1 query rows and c2
+ * heads. Returns whether the slot has a column (a slot past ncols1 ncols2
+ * included); *off is then fa_q_off of fa_column's (i, h) (tests/
+ * test_gpu_index.c checks it). */
+FA_HD int64_t fa_slot_q_base(const fa_params *p, int bx, int hkv, int g, int s) {
+    return fa_q_off(p, bx * p->ncols1, hkv * p->gqa + g * p->ncols2, s);
+}
+FA_HD int fa_slot_q_fast(const fa_params *p, int bx, int g, int64_t qb, int c, int64_t *off) {
+    const int c1 = fa_fdiv_q(p->fd_ncols2, c), c2 = c - c1 * p->ncols2;
+    *off = qb + (int64_t)c1 * p->nbq1 + (int64_t)c2 * p->nbq2;
+    return c < p->ncols1 * p->ncols2 && bx * p->ncols1 + c1 < p->n_q && g * p->ncols2 + c2 < p->gqa;
+}
+
 /* ALiBi slope of head h (1 without ALiBi). */
 FA_HD float fa_slope(const fa_params *p, int h) {
     if (!p->use_alibi) return 1.0f;
