@@ -137,6 +137,7 @@ static void test_columns(void) {
                         p.gqa = gqa, p.n_head_kv = nhk, p.n_head = gqa * nhk, p.n_q = nq;
                         p.nbq1 = 1000003, p.nbq2 = 7919, p.nbq3 = 104729; /* distinct: a wrong row or head moves the offset */
                         p.ncols1 = c1, p.ncols2 = c2, p.groups = (gqa + c2 - 1) / c2;
+                        p.fd_ncols2 = fa_fdiv_make(c2); /* for the decode body's divide-free forms */
                         int *seen = calloc((size_t)(p.n_head * nq), sizeof(int));
                         int gx = (nq + c1 - 1) / c1, gy = nhk * p.groups;
                         for (int bx = 0; bx < gx; bx++)
@@ -144,7 +145,6 @@ static void test_columns(void) {
                                 for (int c = 0; c < c1 * c2; c++) {
                                     int i, h, fi = -1, fh = -1;
                                     /* the decode body's divide-free form gives the same columns */
-                                    p.fd_ncols2 = fa_fdiv_make(c2);
                                     const int okf = fa_column_fast(&p, bx, by / p.groups, by % p.groups, c, &fi, &fh);
                                     const int ok = fa_column(&p, bx, by, c, &i, &h);
                                     bad += okf != ok || (ok && (fi != i || fh != h));

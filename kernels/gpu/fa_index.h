@@ -203,42 +203,49 @@ FA_HD int64_t fa_part_idx(const fa_params *p, int h, int i, int s, int k) {
     return ((((int64_t)s * p->n_q + i) * p->n_head + h) * p->n_split + k) * (int64_t)(p->dv + 2);
 }
 
-/* Block coordinates -> the column (query row i, head h) of in-block column c
- * (c = c1 * ncols2 + c2). Returns 0 when the column falls past n_q or past
- * the kv head's gqa heads (a tail block). blockIdx.x = query-row block,
- * blockIdx.y = kv_head * groups + head group. */
-FA_HD int fa_column(const fa_params *p, int bx, int by, int c, int *i, int *h) {
-    const int c1 = c / p->ncols2, c2 = c % p->ncols2;
-    const int hkv = by / p->groups, g = by % p->groups;
+/* In-block column c = c1 * ncols2 + c2 of block (bx, kv head hkv, head
+ * group g) -> the column (query row i, head h); 0 when it falls past n_q or
+ * past the kv head's gqa heads (a tail block). */
+FA_HD int fa_column_at(const fa_params *p, int bx, int hkv, int g, int c1, int c2, int *i, int *h) {
     const int gh = g * p->ncols2 + c2; /* head within the kv head's group */
     *i = bx * p->ncols1 + c1;
     *h = hkv * p->gqa + gh;
     return *i < p->n_q && gh < p->gqa;
 }
 
-/* fa_column for a block whose kv head hkv = by / groups and head group g =
- * by % groups are known, dividing by ncols2 through p->fd_ncols2 (the same
- * values: tests/test_gpu_index.c checks them against fa_column). */
-FA_HD int fa_column_fast(const fa_params *p, int bx, int hkv, int g, int c, int *i, int *h) {
-    const int c1 = fa_fdiv_q(p->fd_ncols2, c), c2 = c - c1 * p->ncols2;
-    const int gh = g * p->ncols2 + c2;
-    *i = bx * p->ncols1 + c1;
-    *h = hkv * p->gqa + gh;
-    return *i < p->n_q && gh < p->gqa;
+/* Block coordinates -> the column (query row i, head h) of in-block column c
+ * (fa_column_at). Returns 0 when the column falls past n_q or past the kv
+ * head's gqa heads (a tail block). blockIdx.x = query-row block,
+ * blockIdx.y = kv_head * groups + head group. */
+FA_HD int fa_column(const fa_params *p, int bx, int by, int c, int *i, int *h) {
+    return fa_column_at(p, bx, by / p->groups, by % p->groups, c / p->ncols2, c % p->ncols2, i, h);
 }
 
-/* The Q row of slot c of a block from the Q byte offset qb of its slot 0
- * (fa_slot_q_base): slot c = c1 ncols2 + c2 adds c1 query rows and c2
- * heads. Returns whether the slot has a column (a slot past ncols1 ncols2
- * included); *off is then fa_q_off of fa_column's (i, h) (tests/
- * test_gpu_index.c checks it). */
+/* The decode body's divide-free forms (p->fd_ncols2; the block's kv head
+ * hkv = by / groups and head group g = by % groups already known), checked
+ * against fa_column and fa_q_off by tests/test_gpu_index.c:
+ * fa_column_fast is fa_column; fa_slot_q_fast gives slot c's Q row offset
+ * as the block's slot-0 offset qb (fa_slot_q_base) plus c1 query rows and
+ * c2 heads, and whether the slot has a column (a slot past ncols1 ncols2
+ * included). */
+FA_HD void fa_slot_split(const fa_params *p, int c, int *c1, int *c2) {
+    *c1 = fa_fdiv_q(p->fd_ncols2, c);
+    *c2 = c - *c1 * p->ncols2;
+}
+FA_HD int fa_column_fast(const fa_params *p, int bx, int hkv, int g, int c, int *i, int *h) {
+    int c1, c2;
+    fa_slot_split(p, c, &c1, &c2);
+    return fa_column_at(p, bx, hkv, g, c1, c2, i, h);
+}
 FA_HD int64_t fa_slot_q_base(const fa_params *p, int bx, int hkv, int g, int s) {
     return fa_q_off(p, bx * p->ncols1, hkv * p->gqa + g * p->ncols2, s);
 }
 FA_HD int fa_slot_q_fast(const fa_params *p, int bx, int g, int64_t qb, int c, int64_t *off) {
-    const int c1 = fa_fdiv_q(p->fd_ncols2, c), c2 = c - c1 * p->ncols2;
+    int c1, c2;
+    fa_slot_split(p, c, &c1, &c2);
     *off = qb + (int64_t)c1 * p->nbq1 + (int64_t)c2 * p->nbq2;
-    return c < p->ncols1 * p->ncols2 && bx * p->ncols1 + c1 < p->n_q && g * p->ncols2 + c2 < p->gqa;
+    int i, h; /* fa_column_at's test only (any kv head) */
+    return (c < p->ncols1 * p->ncols2) & fa_column_at(p, bx, 0, g, c1, c2, &i, &h); /* &: no branch in the prologue */
 }
 
 /* ALiBi slope of head h (1 without ALiBi). */
