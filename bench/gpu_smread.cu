@@ -63,6 +63,15 @@ __global__ void __launch_bounds__(256) ldg_read(const uint4 *src, size_t n16, ui
 }
 
 static __device__ __forceinline__ uint32_t sa(const void *p) { return (uint32_t)__cvta_generic_to_shared(p); }
+/* Spin until the mbarrier at shared address bar completes the phase of the given parity. */
+static __device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
+    uint32_t done = 0;
+    while (!done)
+        asm volatile("{ .reg .pred p; mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2; selp.u32 %0, 1, 0, p; }"
+                     : "=r"(done)
+                     : "r"(bar), "r"(parity)
+                     : "memory");
+}
 
 /* bulk: one thread streams this block's chunks [c0, c1) of ch bytes through
  * st stages */
@@ -84,13 +93,7 @@ __global__ void bulk_read(const char *src, int nchunks, int ch, int st) {
     for (int k = 0; k < st && c0 + k < c1; k++) issue(c0 + k, k);
     for (int c = c0; c < c1; c++) {
         const int k = c - c0, s = k % st;
-        const uint32_t par = (uint32_t)(k / st) & 1u;
-        uint32_t done = 0;
-        while (!done)
-            asm volatile("{ .reg .pred p; mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2; selp.u32 %0, 1, 0, p; }"
-                         : "=r"(done)
-                         : "r"(sa(&bar[s])), "r"(par)
-                         : "memory");
+        mbar_wait(sa(&bar[s]), (uint32_t)(k / st) & 1u);
         if (c + st < c1) issue(c + st, s);
     }
 }
@@ -178,28 +181,12 @@ __global__ void __launch_bounds__(128) issue_probe(const char *kv, long long rs,
         }
     }
     asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t1));
-    if (MODE == 0) {
-        asm volatile("cp.async.wait_group 1;" ::: "memory");
-    } else {
-        uint32_t done = 0;
-        while (!done)
-            asm volatile("{ .reg .pred p; mbarrier.try_wait.parity.shared::cta.b64 p, [%1], 0; selp.u32 %0, 1, 0, p; }"
-                         : "=r"(done)
-                         : "r"(sa(&bar[w * 2])), "r"(0)
-                         : "memory");
-    }
+    if (MODE == 0) asm volatile("cp.async.wait_group 1;" ::: "memory");
+    else mbar_wait(sa(&bar[w * 2]), 0);
     __syncwarp();
     asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t2));
-    if (MODE == 0) {
-        asm volatile("cp.async.wait_group 0;" ::: "memory");
-    } else {
-        uint32_t done = 0;
-        while (!done)
-            asm volatile("{ .reg .pred p; mbarrier.try_wait.parity.shared::cta.b64 p, [%1], 0; selp.u32 %0, 1, 0, p; }"
-                         : "=r"(done)
-                         : "r"(sa(&bar[w * 2 + 1])), "r"(0)
-                         : "memory");
-    }
+    if (MODE == 0) asm volatile("cp.async.wait_group 0;" ::: "memory");
+    else mbar_wait(sa(&bar[w * 2 + 1]), 0);
     __syncthreads();
     asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t3));
     if (threadIdx.x == 0) {
