@@ -72,6 +72,23 @@ static __device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) 
                      : "r"(bar), "r"(parity)
                      : "memory");
 }
+/* An mbarrier of one arrival, visible to the bulk-copy engine. */
+static __device__ __forceinline__ void mbar_init(uint32_t bar) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;\n"
+                 "fence.mbarrier_init.release.cluster;\n"
+                 "fence.proxy.async.shared::cta;" ::"r"(bar)
+                 : "memory");
+}
+/* The barrier's arrival, expecting `bytes` of bulk copies. */
+static __device__ __forceinline__ void mbar_expect(uint32_t bar, int bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(bar), "r"(bytes) : "memory");
+}
+/* `bytes` from global src to shared dst, completing on bar. */
+static __device__ __forceinline__ void bulk_copy(uint32_t dst, const char *src, int bytes, uint32_t bar) {
+    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(dst),
+                 "l"(src), "r"(bytes), "r"(bar)
+                 : "memory");
+}
 
 /* bulk: one thread streams this block's chunks [c0, c1) of ch bytes through
  * st stages */
@@ -81,14 +98,10 @@ __global__ void bulk_read(const char *src, int nchunks, int ch, int st) {
     const int c0 = (int)((long long)blockIdx.x * nchunks / gridDim.x);
     const int c1 = (int)((long long)(blockIdx.x + 1) * nchunks / gridDim.x);
     if (threadIdx.x != 0) return;
-    for (int s = 0; s < st; s++) asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(sa(&bar[s])));
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    for (int s = 0; s < st; s++) mbar_init(sa(&bar[s]));
     auto issue = [&](int c, int s) {
-        asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(sa(&bar[s])), "r"(ch) : "memory");
-        asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(
-                         sa(sm + (size_t)s * ch)),
-                     "l"(src + (size_t)c * ch), "r"(ch), "r"(sa(&bar[s]))
-                     : "memory");
+        mbar_expect(sa(&bar[s]), ch);
+        bulk_copy(sa(sm + (size_t)s * ch), src + (size_t)c * ch, ch, sa(&bar[s]));
     };
     for (int k = 0; k < st && c0 + k < c1; k++) issue(c0 + k, k);
     for (int c = c0; c < c1; c++) {
@@ -148,10 +161,8 @@ __global__ void __launch_bounds__(128) issue_probe(const char *kv, long long rs,
     asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
     const char *kb = kv + (long long)blockIdx.x * 64 * rs; /* block b: keys 64 b .. */
     char *ring = sm + w * 2 * 2 * SUB;
-    if (MODE == 1 && l == 0) {
-        for (int st = 0; st < 2; st++) asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(sa(&bar[w * 2 + st])));
-        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-    }
+    if (MODE == 1 && l == 0)
+        for (int st = 0; st < 2; st++) mbar_init(sa(&bar[w * 2 + st]));
     __syncwarp();
     for (int st = 0; st < 2; st++) {
         const long long j = st * 64 + w * 16; /* the warp's keys of step st */
@@ -171,13 +182,10 @@ __global__ void __launch_bounds__(128) issue_probe(const char *kv, long long rs,
             asm volatile("cp.async.commit_group;" ::: "memory");
         } else {
             const uint32_t b = sa(&bar[w * 2 + st]);
-            if (l == 0) asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(b), "r"(32 * ROWB) : "memory");
+            if (l == 0) mbar_expect(b, 32 * ROWB);
             __syncwarp();
             const int r = l & 15, isv = l >> 4;
-            asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(
-                             sa(kt + isv * SUB + r * PADB)),
-                         "l"(kb + isv * vofs + (j + r) * rs), "r"(ROWB), "r"(b)
-                         : "memory");
+            bulk_copy(sa(kt + isv * SUB + r * PADB), kb + isv * vofs + (j + r) * rs, ROWB, b);
         }
     }
     asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t1));
@@ -233,6 +241,37 @@ static double med(std::vector<float> v) {
     return v[v.size() / 2];
 }
 
+/* A launch of `blocks` blocks in clusters of `cluster` (at: its attribute's storage). */
+static cudaLaunchConfig_t cluster_cfg(cudaLaunchAttribute *at, int blocks, int cluster) {
+    cudaLaunchConfig_t lc = {};
+    at->id = cudaLaunchAttributeClusterDimension;
+    at->val.clusterDim.x = cluster, at->val.clusterDim.y = 1, at->val.clusterDim.z = 1;
+    lc.gridDim = dim3(blocks), lc.attrs = at, lc.numAttrs = 1;
+    return lc;
+}
+
+/* The median ms of launch(k) for k in [warm, warm + reps): a spin kernel
+ * first, then the launches back to back with an event between each two. */
+template <typename F> static double time_median_ms(int warm, int reps, F launch) {
+    std::vector<cudaEvent_t> ev(warm + reps + 1);
+    for (auto &e : ev) CK(cudaEventCreate(&e));
+    spin<<<1, 1>>>(20000000);
+    for (int k = 0; k < warm + reps; k++) {
+        CK(cudaEventRecord(ev[k]));
+        launch(k);
+    }
+    CK(cudaEventRecord(ev[warm + reps]));
+    CK(cudaDeviceSynchronize());
+    std::vector<float> ms;
+    for (int k = warm; k < warm + reps; k++) {
+        float f;
+        CK(cudaEventElapsedTime(&f, ev[k], ev[k + 1]));
+        ms.push_back(f);
+    }
+    for (auto &e : ev) CK(cudaEventDestroy(e));
+    return med(ms);
+}
+
 int main(int argc, char **argv) {
     const bool probe_only = argc == 2 && !strcmp(argv[1], "--probe-only");
     if (argc > 1 && !probe_only) {
@@ -266,12 +305,9 @@ int main(int argc, char **argv) {
     /* clusters held at once: a 1-block-per-SM kernel (120 KB of shared memory) */
     printf("# clusters held at once (1 block per SM, 120 KB shared):");
     for (int cs : {1, 2, 4, 8, 12, 13, 14, 15, 16}) {
-        cudaLaunchConfig_t lc = {};
-        cudaLaunchAttribute at[1];
-        at[0].id = cudaLaunchAttributeClusterDimension;
-        at[0].val.clusterDim.x = cs, at[0].val.clusterDim.y = 1, at[0].val.clusterDim.z = 1;
-        lc.gridDim = dim3(cs * 16), lc.blockDim = dim3(32), lc.dynamicSmemBytes = 120 << 10, lc.attrs = at,
-        lc.numAttrs = 1;
+        cudaLaunchAttribute at;
+        cudaLaunchConfig_t lc = cluster_cfg(&at, cs * 16, cs);
+        lc.blockDim = dim3(32), lc.dynamicSmemBytes = 120 << 10;
         int n = -1;
         cudaError_t e = cudaOccupancyMaxActiveClusters(&n, (void *)bulk_read, &lc);
         printf(" size %d: %d%s", cs, n, e == cudaSuccess ? "" : cudaGetErrorString(e));
@@ -301,8 +337,6 @@ int main(int argc, char **argv) {
     cs.push_back({"cpasync", 64, 16, 8192, 2, 8});
 
     printf("%-8s %6s %7s %9s %9s %8s\n", "path", "blocks", "cluster", "inflight", "us(med)", "GB/s");
-    std::vector<cudaEvent_t> ev(WARM + REPS + 1);
-    for (auto &e : ev) CK(cudaEventCreate(&e));
     for (const cfg &c : cs) {
         auto launch = [&](int k) {
             const char *src = buf + (size_t)(k % NROT) * TOTAL;
@@ -310,11 +344,8 @@ int main(int argc, char **argv) {
                 ldg_read<<<c.blocks, 256>>>((const uint4 *)src, TOTAL / 16, sink);
                 return;
             }
-            cudaLaunchConfig_t lc = {};
-            cudaLaunchAttribute at[1];
-            at[0].id = cudaLaunchAttributeClusterDimension;
-            at[0].val.clusterDim.x = c.cluster, at[0].val.clusterDim.y = 1, at[0].val.clusterDim.z = 1;
-            lc.gridDim = dim3(c.blocks), lc.attrs = at, lc.numAttrs = 1;
+            cudaLaunchAttribute at;
+            cudaLaunchConfig_t lc = cluster_cfg(&at, c.blocks, c.cluster);
             if (!strcmp(c.path, "bulk")) {
                 lc.blockDim = dim3(32), lc.dynamicSmemBytes = std::max(120 << 10, c.ch * c.st);
                 CK(cudaLaunchKernelEx(&lc, bulk_read, src, (int)(TOTAL / c.ch), c.ch, c.st));
@@ -326,20 +357,7 @@ int main(int argc, char **argv) {
                 else CK(cudaLaunchKernelEx(&lc, cpa_read<8, 3>, src, n));
             }
         };
-        spin<<<1, 1>>>(20000000);
-        for (int k = 0; k < WARM + REPS; k++) {
-            CK(cudaEventRecord(ev[k]));
-            launch(k);
-        }
-        CK(cudaEventRecord(ev[WARM + REPS]));
-        CK(cudaDeviceSynchronize());
-        std::vector<float> ms;
-        for (int k = WARM; k < WARM + REPS; k++) {
-            float f;
-            CK(cudaEventElapsedTime(&f, ev[k], ev[k + 1]));
-            ms.push_back(f);
-        }
-        const double us = med(ms) * 1e3;
+        const double us = time_median_ms(WARM, REPS, launch) * 1e3;
         const int inflight = !strcmp(c.path, "ldg") ? 0 : !strcmp(c.path, "bulk") ? c.ch * c.st : c.nw * c.st * 8192;
         printf("%-8s %6d %7d %8dK %9.2f %8.0f\n", c.path, c.blocks, c.cluster, inflight >> 10, us, TOTAL / us / 1e3);
     }
@@ -349,21 +367,9 @@ int main(int argc, char **argv) {
         const size_t n = (size_t)1 << 30;
         CK(cudaMalloc(&a, n));
         CK(cudaMalloc(&b, n));
-        spin<<<1, 1>>>(20000000);
-        for (int k = 0; k < 11; k++) {
-            CK(cudaEventRecord(ev[k]));
-            CK(cudaMemcpyAsync(b, a, n, cudaMemcpyDeviceToDevice));
-        }
-        CK(cudaEventRecord(ev[11]));
-        CK(cudaDeviceSynchronize());
-        std::vector<float> ms;
-        for (int k = 1; k < 11; k++) {
-            float f;
-            CK(cudaEventElapsedTime(&f, ev[k], ev[k + 1]));
-            ms.push_back(f);
-        }
-        printf("# copy 1 GiB: %.0f GB/s (read + write); 70%% of it over 64 MiB = %.2f us\n", 2.0 * n / med(ms) / 1e6,
-               TOTAL / (0.7 * 2.0 * n / med(ms) / 1e6) / 1e3);
+        const double ms = time_median_ms(1, 10, [&](int) { CK(cudaMemcpyAsync(b, a, n, cudaMemcpyDeviceToDevice)); });
+        printf("# copy 1 GiB: %.0f GB/s (read + write); 70%% of it over 64 MiB = %.2f us\n", 2.0 * n / ms / 1e6,
+               TOTAL / (0.7 * 2.0 * n / ms / 1e6) / 1e3);
     }
     return 0;
 }
